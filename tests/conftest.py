@@ -1,0 +1,42 @@
+"""Shared fixtures: a private ZSEARCH_HOME per test, and one real ingested database per session."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+DATA = Path(__file__).parent / "data"
+PDFS = DATA / "pdfs"
+SPECTER_QUERY = "document-level representation learning using citation-informed transformers"
+
+
+@pytest.fixture(autouse=True)
+def _private_home(tmp_path, monkeypatch):
+    """No test touches the user's real data directory or inherits their settings."""
+    monkeypatch.setenv("ZSEARCH_HOME", str(tmp_path / "zsearch-home"))
+    for var in ("ZSEARCH_MODEL", "ZSEARCH_CONFIG", "ZSEARCH_REVIEW_DIR"):
+        monkeypatch.delenv(var, raising=False)
+
+
+@pytest.fixture(scope="session")
+def pdf_db(tmp_path_factory):
+    """A real LanceDB with every test PDF ingested once (the unreadable ones fail).
+
+    Returns ``(db_path, first_report)``. Tests that write must copy it (``copy_db``).
+    """
+    from zsearch.library import Library
+
+    db = tmp_path_factory.mktemp("pdfdb") / "db"
+    lib = Library.open(db)
+    report = lib.ingest_pdfs([PDFS])
+    return db, report
+
+
+@pytest.fixture
+def copy_db(pdf_db, tmp_path):
+    """A private, writable copy of the session database."""
+    dst = tmp_path / "db-copy"
+    shutil.copytree(pdf_db[0], dst)
+    return dst

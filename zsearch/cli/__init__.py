@@ -1,0 +1,117 @@
+"""The ``zsearch`` command line: a thin typer shell over :class:`zsearch.Library`.
+
+This package holds the app, the one error boundary (:func:`main`) and output helpers;
+each area's commands live in their own module and register on ``app`` / ``ingest_app``
+when imported at the bottom of this file. No heavy import (torch, lancedb,
+sentence-transformers) happens at module level anywhere in this package, so
+``zsearch --help`` stays instant.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import sys
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import typer
+from rich.console import Console
+
+from zsearch.errors import ZsearchError
+
+app = typer.Typer(
+    name="zsearch",
+    help=(
+        "Local literature search: ingest PDFs, arXiv and PubMed records; embed full papers; "
+        "hybrid search, rerank, and cluster them into themes for systematic reviews.\n\n"
+        "Data lives in --db PATH, else $ZSEARCH_HOME, else your user data directory."
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+ingest_app = typer.Typer(
+    help="Add papers to the database (PDF files and folders, arXiv, PubMed, bulk dumps).",
+    no_args_is_help=True,
+)
+app.add_typer(ingest_app, name="ingest")
+
+# Progress and logs go to stderr; stdout is kept for results so json/jsonl pipe cleanly.
+# NO_COLOR is honoured by rich itself; no colours when stderr is not a terminal.
+err = Console(stderr=True, highlight=False)
+out = Console(highlight=False)
+
+DB_OPTION_HELP = "Database directory (default: $ZSEARCH_HOME, else the user data dir)."
+FORMATS = ("table", "json", "jsonl", "csv")
+
+
+def check_format(fmt: str, allowed: Sequence[str] = FORMATS) -> str:
+    from zsearch.errors import UsageError
+
+    if fmt not in allowed:
+        raise UsageError(f"unknown format {fmt!r}; choose one of: {', '.join(allowed)}")
+    return fmt
+
+
+def write_records(records: Iterable[dict[str, Any]], fmt: str, *, columns: Sequence[str] | None = None) -> None:
+    """Write dict records to stdout as json (one array), jsonl or csv."""
+    rows = list(records)
+    if fmt == "json":
+        sys.stdout.write(json.dumps(rows, ensure_ascii=False, indent=2) + "\n")
+    elif fmt == "jsonl":
+        for r in rows:
+            sys.stdout.write(json.dumps(r, ensure_ascii=False) + "\n")
+    elif fmt == "csv":
+        cols = list(columns or (rows[0].keys() if rows else []))
+        w = csv.DictWriter(sys.stdout, fieldnames=cols, extrasaction="ignore")
+        w.writeheader()
+        for r in rows:
+            w.writerow({c: _csv_cell(r.get(c)) for c in cols})
+    else:  # pragma: no cover - callers validate with check_format
+        raise ValueError(fmt)
+    sys.stdout.flush()
+
+
+def _csv_cell(v: Any) -> Any:
+    if isinstance(v, (list, tuple)):
+        return "; ".join(str(x) for x in v)
+    if isinstance(v, dict):
+        return json.dumps(v, ensure_ascii=False)
+    return v
+
+
+def show_progress() -> bool:
+    """Progress bars only for a person at a terminal (not cron, not pipes, not NO_COLOR=dumb)."""
+    return err.is_terminal and os.environ.get("TERM") != "dumb"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point; the one error boundary: library errors become one clean line and an exit code."""
+    # Model loading prints tqdm bars and tokenizer warnings of its own: our progress is enough.
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    try:
+        app(args=argv, standalone_mode=False, prog_name="zsearch")
+    except ZsearchError as exc:
+        err.print(f"[bold red]error:[/] {exc}", soft_wrap=True)
+        raise SystemExit(exc.exit_code) from None
+    except (typer.Abort, KeyboardInterrupt):
+        err.print("aborted", style="red")
+        raise SystemExit(130) from None
+    except typer.Exit as exc:  # typer raises this for --help and explicit exits
+        raise SystemExit(exc.exit_code) from None
+    except Exception as exc:  # click usage errors and friends
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            raise SystemExit(exc.exit_code) from None
+        raise
+    return 0
+
+
+# Command modules register themselves on `app` / `ingest_app` when imported.
+from zsearch.cli import core  # noqa: E402,F401

@@ -1,0 +1,201 @@
+"""Core commands: ``ingest pdf``, ``search``, ``show``, ``stats``."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Optional
+
+import typer
+
+from zsearch.cli import DB_OPTION_HELP, app, check_format, err, ingest_app, show_progress, write_records
+
+if TYPE_CHECKING:
+    from zsearch.library import IngestReport, Library
+
+
+def open_library(db: Optional[Path], model: Optional[str] = None) -> "Library":
+    from zsearch.library import Library
+
+    return Library.open(db, model=model)
+
+
+@contextlib.contextmanager
+def progress_bar(label: str, total: int | None, unit: str = "papers") -> Iterator[Callable[[int, int], None]]:
+    """A rich progress bar on stderr with items/s and tokens/s; silent when not a terminal."""
+    if not show_progress():
+        yield lambda n, tokens: None
+        return
+    import time
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    t0 = time.perf_counter()
+    state = {"tokens": 0, "done": 0}
+    cols = [
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]}"),
+        TimeElapsedColumn(),
+    ]
+    with Progress(*cols, console=err, transient=False) as prog:
+        task = prog.add_task(label, total=total, rate="")
+
+        def advance(n: int, tokens: int) -> None:
+            state["done"] += n
+            state["tokens"] += tokens
+            dt = max(time.perf_counter() - t0, 1e-9)
+            prog.update(task, advance=n, rate=f"{state['done'] / dt:.1f} {unit}/s · {state['tokens'] / dt:,.0f} tok/s")
+
+        yield advance
+
+
+def print_ingest_summary(report: "IngestReport", fmt: str = "table") -> None:
+    if fmt == "json":
+        sys.stdout.write(json.dumps(report.to_dict(), indent=2) + "\n")
+        return
+    err.print(
+        f"added {report.added}, updated {report.updated}, unchanged {report.unchanged}"
+        + (f", deleted {report.deleted}" if report.deleted else "")
+        + f", failed {len(report.failed)} in {report.seconds:.1f}s"
+    )
+    for record, reason in report.failed:
+        err.print(f"  [red]failed[/] {record}: {reason}", soft_wrap=True)
+
+
+@ingest_app.command("pdf")
+def ingest_pdf(
+    paths: list[Path] = typer.Argument(..., help="PDF files or folders (searched recursively)."),
+    db: Optional[Path] = typer.Option(None, "--db", help=DB_OPTION_HELP),
+    model: Optional[str] = typer.Option(None, "--model", help="Embedding model for a new database (default: minilm)."),
+    fmt: str = typer.Option("table", "--format", help="Summary format: table (stderr) or json (stdout)."),
+) -> None:
+    """Ingest PDFs: extract text and metadata, embed, store.
+
+    Unchanged files are skipped (content hash); a changed file updates its paper. A broken,
+    encrypted or scanned PDF is named with its reason and the batch goes on.
+
+    Exit codes: 0 all files stored, 1 some files failed (the others are stored).
+    """
+    check_format(fmt, ("table", "json"))
+    from zsearch.sources.pdf import iter_pdf_paths
+
+    files = list(iter_pdf_paths(paths))
+    lib = open_library(db, model)
+    with progress_bar("ingest pdf", len(files)) as advance:
+        report = lib.ingest_pdfs(files, progress=advance)
+    print_ingest_summary(report, fmt)
+    raise typer.Exit(report.exit_code)
+
+
+def hit_records(hits: list[Any]) -> list[dict[str, Any]]:
+    return [h.to_dict() for h in hits]
+
+
+def short_id(pid: str) -> str:
+    """``sha256:`` ids shortened to 16 hex digits for tables; `zsearch show` accepts the prefix."""
+    return pid[: len("sha256:") + 16] if pid.startswith("sha256:") else pid
+
+
+def render_hits(hits: list[Any]) -> None:
+    from rich.table import Table
+
+    from zsearch.cli import out
+
+    table = Table(show_lines=False, pad_edge=False)
+    table.add_column("#", justify="right", style="bold")
+    table.add_column("score", justify="right")
+    table.add_column("year", justify="right")
+    table.add_column("title", overflow="fold", ratio=1)
+    table.add_column("id", style="cyan", no_wrap=True)
+    for h in hits:
+        table.add_row(str(h.rank), f"{h.score:.4f}", str(h.year or ""), h.title or "(untitled)", short_id(h.id))
+    out.print(table)
+
+
+@app.command()
+def search(
+    query: str = typer.Argument(..., help="A research question or keywords."),
+    k: int = typer.Option(10, "-k", "--k", help="Number of results."),
+    db: Optional[Path] = typer.Option(None, "--db", help=DB_OPTION_HELP),
+    fmt: str = typer.Option("table", "--format", help="table (for people), json, jsonl or csv (stdout only)."),
+) -> None:
+    """Hybrid search: dense vectors + BM25 full text, fused with reciprocal rank fusion.
+
+    Example: zsearch search "citation-informed transformers" --format json | jq '.[0].id'
+    """
+    check_format(fmt)
+    lib = open_library(db)
+    hits = lib.search(query, k=k)
+    if fmt == "table":
+        render_hits(hits)
+    else:
+        cols = ["rank", "score", "id", "year", "title", "authors", "doi", "url", "source"]
+        write_records(hit_records(hits), fmt, columns=cols)
+
+
+@app.command()
+def show(
+    paper_id: str = typer.Argument(..., help="A paper id as search prints it (arxiv:…, pmid:…, doi:…, sha256:…)."),
+    db: Optional[Path] = typer.Option(None, "--db", help=DB_OPTION_HELP),
+    fmt: str = typer.Option("table", "--format", help="table or json."),
+    full_text: bool = typer.Option(False, "--full-text", help="Also print the full text."),
+) -> None:
+    """Show one paper: metadata, abstract, and where it came from."""
+    check_format(fmt, ("table", "json"))
+    lib = open_library(db)
+    p = lib.get(paper_id)
+    d = p.to_dict()
+    if not full_text:
+        d.pop("full_text")
+    if fmt == "json":
+        sys.stdout.write(json.dumps(d, ensure_ascii=False, indent=2) + "\n")
+        return
+    from zsearch.cli import out
+
+    out.print(f"[bold]{p.title or '(untitled)'}[/]")
+    out.print(f"[cyan]{p.id}[/]  {p.year or ''}  sources: {', '.join(p.sources)}")
+    if p.authors:
+        out.print(", ".join(p.authors))
+    for label, value in (("doi", p.doi), ("arXiv", p.arxiv_id), ("PMID", p.pmid), ("url", p.url), ("file", p.path)):
+        if value:
+            out.print(f"{label}: {value}")
+    if p.categories:
+        out.print("categories: " + ", ".join(p.categories))
+    if p.abstract:
+        out.print()
+        out.print(p.abstract)
+    if full_text and p.full_text:
+        out.print()
+        out.print(p.full_text)
+
+
+@app.command()
+def stats(
+    db: Optional[Path] = typer.Option(None, "--db", help=DB_OPTION_HELP),
+    fmt: str = typer.Option("table", "--format", help="table or json."),
+) -> None:
+    """Papers by source, passages, model, size on disk (does not load the model)."""
+    check_format(fmt, ("table", "json"))
+    from zsearch.config import Settings
+    from zsearch.library import Library
+
+    lib = Library(Settings.load(db))
+    s = lib.stats()
+    if fmt == "json":
+        sys.stdout.write(json.dumps(s, indent=2) + "\n")
+        return
+    from zsearch.cli import out
+
+    out.print(f"database   {s['database']}")
+    out.print(f"papers     {s['papers']}")
+    for src, n in s["by_source"].items():
+        out.print(f"  {src:<9}{n}")
+    out.print(f"passages   {s['chunks']}")
+    out.print(f"model      {s['model'] or '(none yet)'}" + (f" ({s['dim']} dims)" if s.get("dim") else ""))
+    out.print(f"version    {s['table_version'] if s['table_version'] is not None else '-'}")
+    out.print(f"on disk    {s['disk_bytes'] / 1e6:.1f} MB")

@@ -1,0 +1,338 @@
+"""The :class:`Library`: what the CLI and Python scripts call.
+
+>>> from zsearch import Library                      # doctest: +SKIP
+>>> lib = Library.open("~/papers-db")                # doctest: +SKIP
+>>> lib.ingest_pdfs(["examples/papers"])             # doctest: +SKIP
+>>> for hit in lib.search("citation-informed transformers", k=5):  # doctest: +SKIP
+...     print(hit.rank, hit.id, hit.title)
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from zsearch.config import Settings
+from zsearch.errors import ModelMismatch, RecordError
+from zsearch.merge import merge_papers
+from zsearch.papers import Hit, Paper
+from zsearch.store import Store, now_utc, paper_row, row_to_paper
+
+if TYPE_CHECKING:
+    from zsearch.embed import Embedder
+
+# Papers per committed write: small enough that an interrupted run loses at most this
+# many papers' work, large enough that LanceDB commits stay cheap (one version each).
+WRITE_BATCH = 64
+
+Progress = Callable[[int, int], None]  # (papers done, tokens embedded)
+
+
+@dataclass
+class IngestReport:
+    """What an ingest did. ``exit_code``: 0 all ok, 1 some records failed (the rest stored)."""
+
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    deleted: int = 0
+    failed: list[tuple[str, str]] = field(default_factory=list)
+    tokens: int = 0
+    seconds: float = 0.0
+    ids: list[str] = field(default_factory=list)  # papers added or updated
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.failed else 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "added": self.added,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "deleted": self.deleted,
+            "failed": [{"record": r, "reason": why} for r, why in self.failed],
+            "tokens": self.tokens,
+            "seconds": round(self.seconds, 3),
+        }
+
+
+def _identifier_keys(p: Paper) -> list[str]:
+    keys = [f"id:{p.id}"]
+    if p.arxiv_id:
+        keys.append(f"arxiv:{p.arxiv_id}")
+    if p.pmid:
+        keys.append(f"pmid:{p.pmid}")
+    if p.doi:
+        keys.append(f"doi:{p.doi}")
+    if p.source == "pdf" and p.path and p.id.startswith("sha256:"):
+        keys.append(f"path:{p.path}")  # an edited PDF with no identifier is still the same paper
+    return keys
+
+
+class Library:
+    """A zsearch database: papers, their vectors, and the model that made them."""
+
+    def __init__(self, settings: Settings, *, model: str | None = None, device: str | None = None):
+        self.settings = settings
+        self.home = settings.home
+        self.home.mkdir(parents=True, exist_ok=True)
+        self.store = Store(self.home)
+        self.device = device or settings.device
+        self._embedder: Embedder | None = None
+        info = self.store.model_info()
+        if model is None:
+            # a database remembers its model; a new one takes the configured default
+            self.model_name = info[0] if info else settings.model
+        else:
+            self.model_name = model
+            if info:
+                from zsearch.embed import resolve_profile
+
+                wanted = resolve_profile(model).model_id
+                if wanted != info[0]:
+                    raise ModelMismatch(
+                        f"the database at {self.home} was embedded with {info[0]} ({info[1]} dims), not {wanted}",
+                        hint=f"open it without --model, or `zsearch reembed --model {model}`",
+                    )
+
+    @classmethod
+    def open(cls, db: str | Path | None = None, *, model: str | None = None, device: str | None = None) -> "Library":
+        """Open (or create) the database in ``db``, ``$ZSEARCH_HOME`` or the user data dir.
+
+        ``model`` names an embedding profile or sentence-transformers model; by default a
+        database uses the model it was made with. Asking for another is ModelMismatch.
+        """
+        return cls(Settings.load(db), model=model, device=device)
+
+    # -- model ---------------------------------------------------------------------------
+    @property
+    def embedder(self) -> "Embedder":
+        if self._embedder is None:
+            from zsearch.embed import load_embedder
+
+            emb = load_embedder(self.model_name, device=self.device)
+            self.store.ensure(emb.model_id, emb.dim)
+            self._embedder = emb
+        return self._embedder
+
+    # -- ingest --------------------------------------------------------------------------
+    def ingest_papers(
+        self,
+        items: Iterable[Paper | RecordError],
+        *,
+        progress: Progress | None = None,
+        batch_size: int = WRITE_BATCH,
+    ) -> IngestReport:
+        """Upsert papers; report failures given as RecordError instances and go on.
+
+        Each batch is committed before the next is read: if the source raises half-way
+        (a network fault) or the process dies, every earlier batch stays stored.
+        """
+        report = IngestReport()
+        t0 = time.perf_counter()
+        emb = self.embedder
+        batch: list[Paper] = []
+        try:
+            for item in items:
+                if isinstance(item, RecordError):
+                    report.failed.append((item.record or "?", item.message))
+                    if progress:
+                        progress(1, 0)
+                    continue
+                batch.append(item)
+                if len(batch) >= batch_size:
+                    self._ingest_batch(batch, report, emb, progress)
+                    batch = []
+        except Exception:
+            # a source failed half-way (network, truncated file): commit what it gave first
+            self._finish_ingest(batch, report, emb, progress, t0)
+            raise
+        self._finish_ingest(batch, report, emb, progress, t0)
+        return report
+
+    def _finish_ingest(self, batch: list[Paper], report: IngestReport, emb: "Embedder",
+                       progress: Progress | None, t0: float) -> None:
+        if batch:
+            self._ingest_batch(batch, report, emb, progress)
+        if report.added or report.updated or report.deleted:
+            self.store.optimize()
+        report.seconds = time.perf_counter() - t0
+
+    def ingest_pdfs(self, paths: Sequence[str | Path], *, progress: Progress | None = None) -> IngestReport:
+        """Ingest PDF files and folders (recursive); unreadable files are reported, not fatal."""
+        from zsearch.sources.pdf import iter_pdfs
+
+        return self.ingest_papers(iter_pdfs(paths), progress=progress)
+
+    def _ingest_batch(self, batch: list[Paper], report: IngestReport, emb: "Embedder", progress: Progress | None) -> None:
+        found = self.store.find_by_identifiers(batch)
+        # fold records of one paper within the batch and onto stored papers
+        pending: dict[str, Paper] = {}
+        keymap: dict[str, str] = {}
+        target_of: dict[str, str | None] = {}  # pending id -> stored id (None: new)
+        for p in batch:
+            keys = _identifier_keys(p)
+            hit = next((keymap[k] for k in keys if k in keymap), None)
+            if hit is not None:
+                pending[hit] = merge_papers(pending[hit], p)
+                pid = hit
+            else:
+                stored = next((found[k] for k in keys if k in found), None)
+                pid = stored or p.id
+                if pid != p.id:
+                    p = _with_id(p, pid)
+                pending[pid] = p
+                target_of[pid] = stored
+            for k in _identifier_keys(pending[pid]):
+                keymap.setdefault(k, pid)
+        old_rows = self.store.get_rows([sid for sid in target_of.values() if sid])
+        to_embed: list[Paper] = []
+        meta_only: list[dict[str, Any]] = []
+        now = now_utc()
+        for pid, p in pending.items():
+            old = old_rows.get(target_of[pid] or "")
+            if old is not None:
+                p = merge_papers(row_to_paper(old), p)
+                if p.content_hash() == old["content_hash"]:
+                    if _metadata_equal(p, row_to_paper(old)):
+                        report.unchanged += 1
+                    else:
+                        row = paper_row(p, vector=np.asarray(old["vector"]), token_count=old["token_count"] or 0,
+                                        n_chunks=old["n_chunks"] or 0, added=old["added"])
+                        meta_only.append(row)
+                        report.updated += 1
+                        report.ids.append(pid)
+                    continue
+            to_embed.append(p)
+        paper_rows, chunk_rows, tokens = self._embed_papers(to_embed, emb, old_rows, target_of, now)
+        for p in to_embed:
+            if target_of.get(p.id):
+                report.updated += 1
+            else:
+                report.added += 1
+            report.ids.append(p.id)
+        report.tokens += tokens
+        self.store.write(paper_rows + meta_only, chunk_rows, [p.id for p in to_embed if target_of.get(p.id)])
+        if progress:
+            progress(len(batch), tokens)
+
+    def _embed_papers(self, papers: list[Paper], emb: "Embedder", old_rows: dict[str, Any],
+                      target_of: dict[str, str | None], now: Any) -> tuple[list[dict], list[dict], int]:
+        """One vector per paper, plus passage vectors for papers longer than the model's context.
+
+        A paper that fits the context is embedded whole. A longer one gets its title+abstract
+        as the paper vector and overlapping windows over its whole text as passages.
+        """
+        if not papers:
+            return [], [], 0
+        docs = [p.document_text or p.id for p in papers]
+        counts = emb.count_tokens(docs)
+        texts: list[str] = []
+        owner: list[tuple[int, int]] = []  # (paper index, -1 for the paper vector or window n)
+        for i, (p, n) in enumerate(zip(papers, counts)):
+            if n + 2 <= emb.max_tokens:
+                texts.append(docs[i])
+                owner.append((i, -1))
+                continue
+            texts.append(p.head_text or docs[i])
+            owner.append((i, -1))
+            for j, w in enumerate(emb.windows(docs[i])):
+                texts.append(w)
+                owner.append((i, j))
+        vecs = emb.encode_documents(texts)
+        paper_vec: dict[int, np.ndarray] = {}
+        chunk_rows: list[dict[str, Any]] = []
+        n_chunks = [0] * len(papers)
+        for (i, j), v, t in zip(owner, vecs, texts):
+            if j < 0:
+                paper_vec[i] = v
+            else:
+                chunk_rows.append({"id": f"{papers[i].id}#{j}", "paper_id": papers[i].id, "idx": j, "text": t, "vector": v})
+                n_chunks[i] += 1
+        rows = []
+        for i, p in enumerate(papers):
+            old = old_rows.get(target_of.get(p.id) or "")
+            rows.append(paper_row(p, vector=paper_vec[i], token_count=counts[i], n_chunks=n_chunks[i],
+                                  added=old["added"] if old else now))
+        return rows, chunk_rows, int(sum(counts))
+
+    def delete(self, ids: Sequence[str]) -> int:
+        """Remove papers (and their passages); returns how many were there."""
+        n = self.store.delete(list(ids))
+        return n
+
+    # -- read ----------------------------------------------------------------------------
+    def search(self, query: str, k: int = 10, *, where: str | None = None) -> list[Hit]:
+        """Hybrid search: dense (title+abstract and best passage) + BM25, fused with RRF."""
+        from zsearch.errors import UsageError
+        from zsearch.search import hybrid_search
+
+        if not query.strip():
+            raise UsageError("the query is empty")
+        if k < 1:
+            raise UsageError("k must be at least 1")
+        store = self.store
+        store.papers  # raises EmptyDatabase before the model loads
+        if store.count() == 0:
+            from zsearch.errors import EmptyDatabase
+
+            raise EmptyDatabase(f"no papers in {self.home} yet", hint="add some with `zsearch ingest pdf PATH`")
+        qvec = self.embedder.encode_queries([query])[0]
+        return hybrid_search(store, qvec, query, k=k, where=where)
+
+    def get(self, paper_id: str) -> Paper:
+        return self.store.get(paper_id)
+
+    def papers(self, ids: Sequence[str] | None = None) -> list[Paper]:
+        """Papers by id, in the order given (all papers when ``ids`` is None)."""
+        if ids is None:
+            return [row_to_paper(r) for r in self.store.rows()] if self.store.exists else []
+        rows = self.store.get_rows(ids)
+        from zsearch.errors import NotFound
+
+        missing = [i for i in ids if i not in rows]
+        if missing:
+            raise NotFound(f"no paper with id {missing[0]!r}")
+        return [row_to_paper(rows[i]) for i in ids]
+
+    def vectors(self, ids: Sequence[str]) -> np.ndarray:
+        """Paper-level vectors (L2-normalised), one row per id, in order."""
+        return self.store.vectors(ids)
+
+    def stats(self) -> dict[str, Any]:
+        """Counts by source, passages, model, size on disk — without loading the model."""
+        st = self.store
+        info = st.model_info()
+        out: dict[str, Any] = {"database": str(self.home), "papers": 0, "by_source": {}, "chunks": 0,
+                               "model": info[0] if info else None, "dim": info[1] if info else None,
+                               "table_version": st.version(), "disk_bytes": 0}
+        if not st.exists:
+            return out
+        out["papers"] = st.count()
+        by: dict[str, int] = {}
+        for r in st.rows(columns=["sources"]):
+            for s in r.get("sources") or ["?"]:
+                by[s] = by.get(s, 0) + 1
+        out["by_source"] = dict(sorted(by.items()))
+        out["chunks"] = st.chunks.count_rows()
+        out["full_text_index"] = st.has_fts()
+        out["disk_bytes"] = st.disk_bytes()
+        return out
+
+
+def _with_id(p: Paper, pid: str) -> Paper:
+    from dataclasses import replace
+
+    return replace(p, id=pid)
+
+
+def _metadata_equal(a: Paper, b: Paper) -> bool:
+    da, db_ = a.to_dict(), b.to_dict()
+    return da == db_
+

@@ -1,0 +1,1 @@
+"""Sources: one module per source; each yields Paper or RecordError instances."""
