@@ -94,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
     try:
-        app(args=argv, standalone_mode=False, prog_name="zsearch")
+        rc = app(args=argv, standalone_mode=False, prog_name="zsearch")
     except ZsearchError as exc:
         err.print(f"[bold red]error:[/] {exc}", soft_wrap=True)
         raise SystemExit(exc.exit_code) from None
@@ -110,6 +110,9 @@ def main(argv: list[str] | None = None) -> int:
             exc.show()
             raise SystemExit(exc.exit_code) from None
         raise
+    # with standalone_mode=False click returns a command's typer.Exit code instead of exiting
+    if isinstance(rc, int) and rc:
+        raise SystemExit(rc)
     return 0
 
 
