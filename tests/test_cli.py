@@ -73,6 +73,13 @@ def test_user_mistakes_are_one_line_errors_without_traceback(tmp_path, pdf_db):
         assert r.stdout == ""
 
 
+def test_usage_errors_exit_2_without_traceback(tmp_path):
+    for args in (["search"], ["search", "x", "--no-such-option"], ["ingest", "pdf"]):
+        r = zsearch(*args)
+        assert r.returncode == 2, (args, r.stderr)
+        assert "Traceback" not in r.stderr and "Usage:" in r.stderr
+
+
 def test_ingest_cli_names_failures_and_exits_1(tmp_path):
     r = zsearch("ingest", "pdf", str(PDFS / "broken"), str(PDFS / "acl_anthology" / "N18-3011.pdf"),
                 "--db", str(tmp_path / "db"), "--format", "json")

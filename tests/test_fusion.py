@@ -1,5 +1,7 @@
 """RRF checked against values computed by hand (Cormack et al. 2009: 1/(k + rank))."""
 
+import pytest
+
 from zsearch.fusion import RRF_K, ranked, rrf
 
 
@@ -32,3 +34,23 @@ def test_rrf_zero_weight_drops_list_and_repeats_count_once():
 def test_rrf_empty():
     assert rrf({}) == {}
     assert rrf({"dense": []}) == {}
+
+
+def test_minmax_by_hand():
+    from zsearch.fusion import minmax
+
+    assert minmax({"a": 3.0, "b": 1.0, "c": 2.0}) == {"a": 1.0, "b": 0.0, "c": 0.5}
+    assert minmax({"a": 5.0, "b": 5.0}) == {"a": 1.0, "b": 1.0}  # all equal: all count fully
+    assert minmax({}) == {}
+
+
+def test_convex_by_hand():
+    from zsearch.fusion import convex
+
+    fused = convex({"dense": {"a": 0.9, "b": 0.5, "c": 0.7}, "bm25": {"b": 12.0, "d": 4.0}},
+                   {"dense": 0.6, "bm25": 0.4})
+    # dense normalised: a 1, b 0, c 0.5; bm25 normalised: b 1, d 0; missing = 0
+    assert fused == pytest.approx({"a": 0.6, "b": 0.4, "c": 0.3, "d": 0.0})
+    assert ranked(fused)[0][0] == "a"
+    # no weights: each list counts 1
+    assert convex({"x": {"p": 1.0, "q": 0.0}}) == {"p": 1.0, "q": 0.0}

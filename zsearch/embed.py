@@ -46,14 +46,20 @@ log = logging.getLogger(__name__)
 # Window overlap for long texts: 1/8 of the window (32 of MiniLM's 256 tokens), so a
 # sentence cut at one window's edge is whole in the next.
 WINDOW_OVERLAP_FRACTION = 0.125
-# Padded tokens per forward batch on CPU: 16k keeps MiniLM's peak RSS under ~1 GB while the
-# largest batches (64 × 256) still fill both cores' GEMMs; benchmarks/embed.py --device cpu
-# sweeps 4k-64k and finds the throughput flat (within noise) from 8k up.
-DEFAULT_TOKEN_BUDGET = 16384
-# Bounds of the GPU budget derived from free memory: 8k is one full 8k-token paper; 256k
-# tokens of a 4B model's activations is ~40 GB in bf16, more than any one H100 batch needs to
-# saturate its tensor cores (an 8k × 8 batch already runs at full GEMM efficiency).
-GPU_BUDGET_MIN, GPU_BUDGET_MAX = 8192, 262144
+# Padded tokens per forward batch on CPU: 4k (16 × 256 for MiniLM). benchmarks/embed.py
+# --device cpu swept 4k/16k/64k: 4k was fastest (smaller activations stay in cache; 16k ran
+# 6% slower) and pads least when lengths vary (0.7% vs 2.2% on 1,000 SciFact abstracts).
+DEFAULT_TOKEN_BUDGET = 4096
+# Bounds of the GPU budget derived from free memory: 8k is one full 8k-token paper. 64k is
+# the cap: on an H100 with zembed-1's architecture a 262k-token batch of 1k-token papers ran
+# at 36% MFU and peaked at 62 GB, 4 × 1k at 31%; more tokens per batch buy little (benchmarks/
+# embed.py, docs/benchmarks.md).
+GPU_BUDGET_MIN, GPU_BUDGET_MAX = 8192, 65536
+# From this length up, texts on a GPU share a batch only with texts of the same length (papers
+# cut at --max-tokens, say): a padded batch makes transformers pass SDPA an explicit mask, which
+# rules out its flash kernel — on an H100 a mixed-length corpus (256-32k tokens) ran at 11% MFU
+# padded against 36-47% unpadded. Below 4k the attention is a small share of the FLOPs.
+GPU_EXACT_LENGTH_FROM = 4096
 # Fraction of free GPU memory (after the weights) the activations of one batch may use; the
 # rest is headroom for the allocator's fragmentation and SDPA workspaces.
 GPU_MEMORY_FRACTION = 0.5
@@ -288,15 +294,21 @@ def locate_or_download(profile: Profile) -> str:
 
 
 def token_budget_batches(
-    lengths: Sequence[int], budget: int, max_batch: int = MAX_BATCH_TEXTS
+    lengths: Sequence[int],
+    budget: int,
+    max_batch: int = MAX_BATCH_TEXTS,
+    exact_from: int | None = None,
 ) -> list[list[int]]:
     """Group indices, longest first, so each batch's padded size (n × longest) fits ``budget``.
 
     Sorting by length means each batch pads to nearly its own length: no padding waste. A
-    text longer than the budget gets a batch of its own.
+    text longer than the budget gets a batch of its own. Texts of ``exact_from`` tokens or
+    more share a batch only with texts of exactly their length (no padding at all).
 
     >>> token_budget_batches([10, 300, 20, 290], budget=600)
     [[1, 3], [2, 0]]
+    >>> token_budget_batches([300, 300, 290, 20], budget=1000, exact_from=100)
+    [[0, 1], [2], [3]]
     """
     order = sorted(range(len(lengths)), key=lambda i: (-lengths[i], i))
     batches: list[list[int]] = []
@@ -305,7 +317,8 @@ def token_budget_batches(
     for i in order:
         n = max(1, lengths[i])
         new_max = max(cur_max, n)
-        if cur and (new_max * (len(cur) + 1) > budget or len(cur) >= max_batch):
+        uneven = exact_from is not None and cur_max >= exact_from and n != cur_max
+        if cur and (new_max * (len(cur) + 1) > budget or len(cur) >= max_batch or uneven):
             batches.append(cur)
             cur, new_max = [], n
         cur.append(i)
@@ -383,6 +396,8 @@ class Embedder:
         self.native_dim = int(get_dim())
         self.dim, self._projection = self._output_dim(dim)
         self.token_budget = int(token_budget or self._default_budget())
+        # no padded batches of long texts on a GPU (see GPU_EXACT_LENGTH_FROM)
+        self.exact_length_from: int | None = GPU_EXACT_LENGTH_FROM if self.on_gpu else None
         self.oom_retries = 0  # how often an out-of-memory error halved the budget
         self._lock = threading.Lock()
         self.prompts = self._prompts()
@@ -649,7 +664,9 @@ class Embedder:
     ) -> None:
         """Embed ``ids`` into ``out`` (same order) in token-budget batches, with OOM back-off."""
         lengths = [len(x) for x in ids]
-        queue: deque[list[int]] = deque(token_budget_batches(lengths, self.token_budget))
+        queue: deque[list[int]] = deque(
+            token_budget_batches(lengths, self.token_budget, exact_from=self.exact_length_from)
+        )
         if len(self.replicas) == 1:
             while queue:
                 batch = queue.popleft()
@@ -713,7 +730,9 @@ class Embedder:
             with self._lock:
                 self.token_budget = max(MIN_TOKEN_BUDGET, min(self.token_budget, len(batch) * longest) // 2)
                 self.oom_retries += 1
-                parts = token_budget_batches([lengths[i] for i in batch], self.token_budget)
+                parts = token_budget_batches(
+                    [lengths[i] for i in batch], self.token_budget, exact_from=self.exact_length_from
+                )
                 if len(parts) == 1:  # the budget no longer splits it: one text per batch
                     parts = [[k] for k in range(len(batch))]
                 for part in reversed(parts):
@@ -789,8 +808,9 @@ def gpu_token_budget(model: Any) -> int:
     cfg = getattr(getattr(model[0], "auto_model", None), "config", None)
     hidden = int(getattr(cfg, "hidden_size", 1024))
     inter = int(getattr(cfg, "intermediate_size", 4 * hidden))
-    # live activations per token in one layer, bf16: residual + q/k/v/o + MLP gate, up and act
-    per_token = (6 * hidden + 3 * inter) * 2
+    # peak bytes per token, bf16 (fp32 norms and rotary copies included): fitted to an H100
+    # run of zembed-1's architecture, 62 GB peak - 8 GB weights over 262k tokens = 206 KB/token
+    per_token = (16 * hidden + 6 * inter) * 2
     budget = int(free * GPU_MEMORY_FRACTION / per_token)
     return max(GPU_BUDGET_MIN, min(GPU_BUDGET_MAX, budget))
 
@@ -836,7 +856,8 @@ def load_embedder(
     if trust_remote_code is None:
         trust_remote_code = profile.trust_remote_code or _env_true("ZSEARCH_TRUST_REMOTE_CODE")
     model = _load_sentence_transformer(path, profile, devices[0], trust_remote_code)
-    replicas = [_replica(model, d) for d in devices[1:]]
+    # each further device loads its own copy straight from disk (no second copy on the first GPU)
+    replicas = [_load_sentence_transformer(path, profile, d, trust_remote_code) for d in devices[1:]]
     return Embedder(
         model,
         profile,
@@ -889,12 +910,6 @@ def _load_sentence_transformer(path: str, profile: Profile, device: str, trust: 
         ) from exc
     model.eval()
     return model
-
-
-def _replica(model: Any, device: str) -> Any:
-    import copy
-
-    return copy.deepcopy(model).to(device).eval()
 
 
 def flops_per_token(config: Any, seq_len: int) -> float:

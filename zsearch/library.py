@@ -20,11 +20,15 @@ import numpy as np
 from zsearch.config import Settings
 from zsearch.errors import ModelMismatch, RecordError
 from zsearch.merge import merge_papers
-from zsearch.papers import Hit, Paper
+from zsearch.papers import Deletion, Hit, Paper, normalize_doi
 from zsearch.store import Store, now_utc, paper_row, row_to_paper
 
 if TYPE_CHECKING:
     from zsearch.embed import Embedder
+    from zsearch.filters import Filters
+    from zsearch.search import SearchConfig
+    from zsearch.refresh import RefreshReport
+    from zsearch.watch import Watch
 
 # Papers per committed write: small enough that an interrupted run loses at most this
 # many papers' work, large enough that LanceDB commits stay cheap (one version each).
@@ -69,7 +73,7 @@ def _identifier_keys(p: Paper) -> list[str]:
     if p.pmid:
         keys.append(f"pmid:{p.pmid}")
     if p.doi:
-        keys.append(f"doi:{p.doi}")
+        keys.append(f"doi:{normalize_doi(p.doi)}")
     if p.source == "pdf" and p.path and p.id.startswith("sha256:"):
         keys.append(f"path:{p.path}")  # an edited PDF with no identifier is still the same paper
     return keys
@@ -124,7 +128,7 @@ class Library:
     # -- ingest --------------------------------------------------------------------------
     def ingest_papers(
         self,
-        items: Iterable[Paper | RecordError],
+        items: Iterable[Paper | RecordError | Deletion],
         *,
         progress: Progress | None = None,
         batch_size: int = WRITE_BATCH,
@@ -132,11 +136,13 @@ class Library:
         """Upsert papers; report failures given as RecordError instances and go on.
 
         Each batch is committed before the next is read: if the source raises half-way
-        (a network fault) or the process dies, every earlier batch stays stored.
+        (a network fault) or the process dies, every earlier batch stays stored. A
+        :class:`~zsearch.papers.Deletion` commits what came before it, then deletes, so a
+        later record or deletion wins over an earlier one. The model loads only when
+        something needs embedding.
         """
         report = IngestReport()
         t0 = time.perf_counter()
-        emb = self.embedder
         batch: list[Paper] = []
         try:
             for item in items:
@@ -145,21 +151,24 @@ class Library:
                     if progress:
                         progress(1, 0)
                     continue
+                if isinstance(item, Deletion):
+                    self._ingest_batch(batch, report, progress)
+                    batch = []
+                    report.deleted += self.delete(item.ids)
+                    continue
                 batch.append(item)
                 if len(batch) >= batch_size:
-                    self._ingest_batch(batch, report, emb, progress)
+                    self._ingest_batch(batch, report, progress)
                     batch = []
         except Exception:
             # a source failed half-way (network, truncated file): commit what it gave first
-            self._finish_ingest(batch, report, emb, progress, t0)
+            self._finish_ingest(batch, report, progress, t0)
             raise
-        self._finish_ingest(batch, report, emb, progress, t0)
+        self._finish_ingest(batch, report, progress, t0)
         return report
 
-    def _finish_ingest(self, batch: list[Paper], report: IngestReport, emb: "Embedder",
-                       progress: Progress | None, t0: float) -> None:
-        if batch:
-            self._ingest_batch(batch, report, emb, progress)
+    def _finish_ingest(self, batch: list[Paper], report: IngestReport, progress: Progress | None, t0: float) -> None:
+        self._ingest_batch(batch, report, progress)
         if report.added or report.updated or report.deleted:
             self.store.optimize()
         report.seconds = time.perf_counter() - t0
@@ -170,7 +179,11 @@ class Library:
 
         return self.ingest_papers(iter_pdfs(paths), progress=progress)
 
-    def _ingest_batch(self, batch: list[Paper], report: IngestReport, emb: "Embedder", progress: Progress | None) -> None:
+    def _ingest_batch(self, batch: list[Paper], report: IngestReport, progress: Progress | None) -> None:
+        if not batch:
+            return
+        if not self.store.exists:
+            self.embedder  # a new database: loading the model creates its tables
         found = self.store.find_by_identifiers(batch)
         # fold records of one paper within the batch and onto stored papers
         pending: dict[str, Paper] = {}
@@ -210,7 +223,7 @@ class Library:
                         report.ids.append(pid)
                     continue
             to_embed.append(p)
-        paper_rows, chunk_rows, tokens = self._embed_papers(to_embed, emb, old_rows, target_of, now)
+        paper_rows, chunk_rows, tokens = self._embed_papers(to_embed, old_rows, target_of, now)
         for p in to_embed:
             if target_of.get(p.id):
                 report.updated += 1
@@ -222,7 +235,7 @@ class Library:
         if progress:
             progress(len(batch), tokens)
 
-    def _embed_papers(self, papers: list[Paper], emb: "Embedder", old_rows: dict[str, Any],
+    def _embed_papers(self, papers: list[Paper], old_rows: dict[str, Any],
                       target_of: dict[str, str | None], now: Any) -> tuple[list[dict], list[dict], int]:
         """One vector per paper, plus passage vectors for papers longer than the model's context.
 
@@ -231,6 +244,7 @@ class Library:
         """
         if not papers:
             return [], [], 0
+        emb = self.embedder
         docs = [p.document_text or p.id for p in papers]
         counts = emb.count_tokens(docs)
         texts: list[str] = []
@@ -263,28 +277,110 @@ class Library:
         return rows, chunk_rows, int(sum(counts))
 
     def delete(self, ids: Sequence[str]) -> int:
-        """Remove papers (and their passages); returns how many were there."""
-        n = self.store.delete(list(ids))
+        """Withdraw papers by canonical id (``pmid:N``, ``arxiv:…``, ``doi:…``); returns how many.
+
+        An id that names a paper merged from several sources (a PMID now stored under its
+        ``arxiv:`` id) withdraws only that source's record: the paper stays with the others.
+        """
+        if not ids or not self.store.exists:
+            return 0
+        probes = [_probe_paper(i) for i in ids]
+        found = self.store.find_by_identifiers([p for p in probes if p is not None])
+        whole: list[str] = []
+        partial: list[tuple[str, str]] = []  # (stored id, source withdrawn)
+        for wanted, probe in zip(ids, probes):
+            keys = _identifier_keys(probe) if probe is not None else [f"id:{wanted}"]
+            stored = next((found[k] for k in keys if k in found), None)
+            if stored is None:
+                continue
+            if stored == wanted or probe is None or probe.source not in ("pubmed", "arxiv"):
+                whole.append(stored)
+            else:
+                partial.append((stored, probe.source))
+        n = self.store.delete(whole)
+        rows = self.store.get_rows([sid for sid, _ in partial])
+        updates = []
+        for sid, source in partial:
+            if sid not in rows or sid in whole:
+                continue
+            p = row_to_paper(rows[sid])
+            p.sources = [s for s in p.sources if s != source]
+            if not p.sources:
+                n += self.store.delete([sid])
+                continue
+            if source == "pubmed":
+                p.pmid = None
+            old = rows[sid]
+            updates.append(paper_row(p, vector=np.asarray(old["vector"]), token_count=old["token_count"] or 0,
+                                     n_chunks=old["n_chunks"] or 0, added=old["added"]))
+            n += 1
+        if updates:
+            self.store.write(updates, [], [])
         return n
 
     # -- read ----------------------------------------------------------------------------
-    def search(self, query: str, k: int = 10, *, where: str | None = None) -> list[Hit]:
-        """Hybrid search: dense (title+abstract and best passage) + BM25, fused with RRF."""
-        from zsearch.errors import UsageError
-        from zsearch.search import hybrid_search
+    def search(
+        self,
+        query: str,
+        k: int = 10,
+        *,
+        filters: "Filters | str | None" = None,
+        where: str | None = None,
+        config: "SearchConfig | None" = None,
+        rerank: str | None = None,
+        rerank_top: int | None = None,
+    ) -> list[Hit]:
+        """Hybrid search (dense + BM25, fused; see zsearch.search), optionally reranked.
 
-        if not query.strip():
+        ``filters``: a :class:`zsearch.filters.Filters` (or a LanceDB SQL string), applied as
+        a prefilter; ``where`` is an extra SQL condition AND-ed to it. ``rerank``: a reranker
+        profile, hub name or path (default: the ``rerank`` setting); ``rerank_top``: how many
+        fused candidates it re-orders.
+        """
+        return self.search_many([query], k, filters=filters, where=where, config=config,
+                                rerank=rerank, rerank_top=rerank_top)[0]
+
+    def search_many(
+        self,
+        queries: Sequence[str],
+        k: int = 10,
+        *,
+        filters: "Filters | str | None" = None,
+        where: str | None = None,
+        config: "SearchConfig | None" = None,
+        rerank: str | None = None,
+        rerank_top: int | None = None,
+    ) -> list[list[Hit]]:
+        """:meth:`search` for many queries (embedded in one batch): what ``zsearch eval`` runs."""
+        from zsearch.errors import UsageError
+        from zsearch.filters import where_of
+        from zsearch.search import DEFAULT_CONFIG, hybrid_search
+
+        if any(not q.strip() for q in queries):
             raise UsageError("the query is empty")
         if k < 1:
             raise UsageError("k must be at least 1")
+        cfg = config or DEFAULT_CONFIG
+        name = rerank if rerank is not None else (cfg.rerank if config is not None else self.settings.rerank)
+        cfg = cfg.replace(rerank=name or None, rerank_top=rerank_top or cfg.rerank_top).check()
+        conds = [c for c in (where_of(filters), where) if c]
+        sql = " AND ".join(f"({c})" for c in conds) if len(conds) > 1 else (conds[0] if conds else None)
         store = self.store
         store.papers  # raises EmptyDatabase before the model loads
         if store.count() == 0:
             from zsearch.errors import EmptyDatabase
 
             raise EmptyDatabase(f"no papers in {self.home} yet", hint="add some with `zsearch ingest pdf PATH`")
-        qvec = self.embedder.encode_queries([query])[0]
-        return hybrid_search(store, qvec, query, k=k, where=where)
+        reranker = None
+        if cfg.rerank:
+            from zsearch.rerank import get_reranker
+
+            reranker = get_reranker(cfg.rerank, self.device)
+        qvecs: list[Any] = [None] * len(queries)
+        if cfg.mode != "bm25":
+            qvecs = list(self.embedder.encode_queries(list(queries)))
+        return [hybrid_search(store, qv, q, k=k, where=sql, config=cfg, reranker=reranker)
+                for q, qv in zip(queries, qvecs)]
 
     def get(self, paper_id: str) -> Paper:
         return self.store.get(paper_id)
@@ -322,8 +418,62 @@ class Library:
         out["by_source"] = dict(sorted(by.items()))
         out["chunks"] = st.chunks.count_rows()
         out["full_text_index"] = st.has_fts()
+        # indexed vs unindexed rows per index (vector_idx appears above the ANN threshold)
+        out["indexes"] = st.index_stats()
         out["disk_bytes"] = st.disk_bytes()
         return out
+
+    # -- saved searches and refresh (zsearch.watch, zsearch.refresh) -------------------------
+    def add_watch(self, name: str, *, arxiv: str | None = None, pubmed: str | None = None,
+                  replace: bool = False, **options: Any) -> "Watch":
+        """Save a search (``zsearch watch add``); ``options``: full_text, categories, year_from,
+        year_to, max_results, since (see :class:`zsearch.watch.Watch`)."""
+        from zsearch.watch import Watch, Watches
+
+        return Watches(self.home).add(Watch(name=name, arxiv=arxiv, pubmed=pubmed, **options), replace=replace)
+
+    def watches(self) -> list["Watch"]:
+        """The saved searches of this database, sorted by name."""
+        from zsearch.watch import Watches
+
+        return Watches(self.home).all()
+
+    def remove_watch(self, name: str) -> "Watch":
+        """Delete a saved search (its papers stay)."""
+        from zsearch.watch import Watches
+
+        return Watches(self.home).remove(name)
+
+    def refresh(self, names: Sequence[str] | None = None, *, dry_run: bool = False, wait: float = 0.0,
+                overlap: float | None = None, prune_older_than: float | None = None) -> "RefreshReport":
+        """Fetch what is new for saved searches (all when ``names`` is None), as ``zsearch refresh``.
+
+        Holds the writer lock (waits ``wait`` seconds, then LockBusy). ``report.to_dict()``
+        is the JSON summary; ``report.exit_code`` what the CLI exits with.
+        """
+        from zsearch.refresh import plan, refresh
+
+        if dry_run:
+            return plan(self.settings, list(names or []), overlap=overlap)
+        return refresh(self, list(names or []), overlap=overlap, prune_older_than=prune_older_than, wait=wait)
+
+    def lock(self, wait: float = 0.0, purpose: str = "zsearch") -> Any:
+        """The database's writer lock as a context manager (``with lib.lock(wait=60): ...``)."""
+        from zsearch.lock import writer_lock
+
+        return writer_lock(self.home, wait=wait, purpose=purpose)
+
+
+def _probe_paper(pid: str) -> Paper | None:
+    """A stand-in Paper carrying the identifier in a canonical id, for identifier look-ups."""
+    kind, _, value = pid.partition(":")
+    if kind == "pmid":
+        return Paper(id=pid, source="pubmed", pmid=value)
+    if kind == "arxiv":
+        return Paper(id=pid, source="arxiv", arxiv_id=value)
+    if kind == "doi":
+        return Paper(id=pid, source="doi", doi=value)
+    return None
 
 
 def _with_id(p: Paper, pid: str) -> Paper:

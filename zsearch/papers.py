@@ -145,3 +145,14 @@ class Hit:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+@dataclass
+class Deletion:
+    """A source's word that papers are withdrawn (PubMed ``<DeleteCitation>``).
+
+    Sources yield it among their Papers; the library commits what came before, then deletes.
+    """
+
+    ids: list[str] = field(default_factory=list)  # canonical ids, e.g. "pmid:N"
+    record: str = ""  # the file it came from

@@ -1,20 +1,29 @@
-"""Retrieval: dense (title+abstract and best passage) and full-text candidates, fused.
+"""Retrieval: dense and full-text candidates, fused, then an optional cross-encoder rerank.
 
-A paper's dense score is the better of its title+abstract vector and its best passage
-(MaxP, Dai & Callan 2019) — so the body of a long paper counts, not only its first 256
-tokens. The dense ranking and LanceDB's BM25 ranking are fused with reciprocal rank
-fusion (:func:`zsearch.fusion.rrf`). See docs/long-papers.md.
+Candidates (each retriever's top :data:`CANDIDATE_DEPTH`, LanceDB prefilters applied first):
+
+* **dense** — a paper's score is the better of its title+abstract vector and its best passage
+  (MaxP, Dai & Callan 2019), so the body of a long paper counts, not only its first 256 tokens.
+* **bm25** — LanceDB's native full-text index over title, abstract and body.
+* **title** — BM25 over the title alone (field weighting: a query term in the title says
+  more than the same term deep in the body), when the title index exists.
+
+The lists are fused (:mod:`zsearch.fusion`) with the weights in :data:`DEFAULT_CONFIG`,
+chosen on SciFact's train split with ``zsearch eval beir`` (docs/benchmarks.md lists every
+candidate that was measured, including those that did not help). A reranker
+(:mod:`zsearch.rerank`), when asked for, re-orders the fused top ``rerank_top``.
+See docs/search.md.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 
-from zsearch.fusion import ranked, rrf
+from zsearch.fusion import RRF_K, convex, ranked, rrf
 from zsearch.papers import Hit
 from zsearch.store import HIT_COLUMNS, Store, sql_in
 
@@ -23,6 +32,43 @@ from zsearch.store import HIT_COLUMNS, Store, sql_in
 CANDIDATE_DEPTH = 100
 # Passages read per query: several passages of one paper often rank together.
 PASSAGE_DEPTH_FACTOR = 3
+MODES = ("hybrid", "dense", "bm25")
+FUSIONS = ("rrf", "convex")
+
+
+@dataclass(frozen=True)
+class SearchConfig:
+    """How a query is answered. :data:`DEFAULT_CONFIG` is what every search uses unless told."""
+
+    mode: str = "hybrid"  # hybrid | dense | bm25
+    fusion: str = "rrf"  # rrf | convex (min-max normalised scores)
+    rrf_k: int = RRF_K
+    weights: Mapping[str, float] | None = None  # per list: dense, bm25, title
+    depth: int = CANDIDATE_DEPTH
+    title_field: bool = False  # add BM25 over titles alone as a third list
+    rerank: str | None = None  # a reranker profile, hub name or path
+    rerank_top: int = 50
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    def replace(self, **changes: Any) -> "SearchConfig":
+        return replace(self, **changes)
+
+    def check(self) -> "SearchConfig":
+        from zsearch.errors import UsageError
+
+        if self.mode not in MODES:
+            raise UsageError(f"unknown search mode {self.mode!r}; choose one of: {', '.join(MODES)}")
+        if self.fusion not in FUSIONS:
+            raise UsageError(f"unknown fusion {self.fusion!r}; choose one of: {', '.join(FUSIONS)}")
+        if self.rerank_top < 1:
+            raise UsageError("--rerank-top must be at least 1")
+        return self
+
+
+# The default, measured on SciFact train (809 queries) with the bundled MiniLM; see
+# docs/benchmarks.md "Search quality" for every candidate tried. Plain RRF (k=60, equal
+# weights) of dense + BM25 gave nDCG@10 0.7106 there.
+DEFAULT_CONFIG = SearchConfig()
 
 
 @dataclass
@@ -34,12 +80,21 @@ class Candidates:
     passage: dict[str, str] = field(default_factory=dict)  # id -> best passage when it beat the head
     bm25: list[str] = field(default_factory=list)
     bm25_score: dict[str, float] = field(default_factory=dict)
+    title: list[str] = field(default_factory=list)
+    title_score: dict[str, float] = field(default_factory=dict)
+    rerank_score: dict[str, float] = field(default_factory=dict)
 
 
-def dense_candidates(store: Store, qvec: np.ndarray, depth: int, where: str | None = None) -> Candidates:
+def _allowed_ids(store: Store, where: str) -> list[str]:
+    return [r["id"] for r in store.rows(where, ["id"])]
+
+
+def dense_candidates(store: Store, qvec: np.ndarray, depth: int, where: str | None = None,
+                     *, nprobes: int | None = None, refine: int | None = None) -> Candidates:
     """Papers by max(cosine to title+abstract vector, cosine to best passage)."""
     c = Candidates()
     q = store.papers.search(qvec, vector_column_name="vector").distance_type("cosine")
+    q = _tune_ann(q, nprobes, refine)
     if where:
         q = q.where(where, prefilter=True)
     for r in q.select(["id", "_distance"]).limit(depth).to_list():
@@ -48,8 +103,7 @@ def dense_candidates(store: Store, qvec: np.ndarray, depth: int, where: str | No
         cq = store.chunks.search(qvec, vector_column_name="vector").distance_type("cosine")
         if where:
             # filters name paper columns: restrict passages to the papers that pass them
-            allowed = [r["id"] for r in store.rows(where, ["id"])]
-            cq = cq.where(sql_in("paper_id", allowed), prefilter=True)
+            cq = cq.where(sql_in("paper_id", _allowed_ids(store, where)), prefilter=True)
         for r in cq.select(["paper_id", "text", "_distance"]).limit(depth * PASSAGE_DEPTH_FACTOR).to_list():
             s = 1.0 - float(r["_distance"])
             pid = r["paper_id"]
@@ -60,40 +114,113 @@ def dense_candidates(store: Store, qvec: np.ndarray, depth: int, where: str | No
     return c
 
 
-def fts_candidates(store: Store, query: str, depth: int, where: str | None = None) -> tuple[list[str], dict[str, float]]:
-    """BM25 ranking from LanceDB's native full-text index (empty before the first index)."""
-    if not store.has_fts() or not query.strip():
+def _tune_ann(q: Any, nprobes: int | None, refine: int | None) -> Any:
+    """Apply the ANN search parameters (ignored by LanceDB when the table has no vector index)."""
+    if nprobes:
+        q = q.nprobes(nprobes)
+    if refine:
+        q = q.refine_factor(refine)
+    return q
+
+
+def fts_candidates(store: Store, query: str, depth: int, where: str | None = None,
+                   column: str = "fts_text") -> tuple[list[str], dict[str, float]]:
+    """BM25 ranking from LanceDB's native full-text index on ``column`` (empty without one)."""
+    if not query.strip() or not store.has_fts_on(column):
         return [], {}
-    q = store.papers.search(query, query_type="fts", fts_columns="fts_text")
+    q = store.papers.search(query, query_type="fts", fts_columns=column)
     if where:
         q = q.where(where, prefilter=True)
     rows = q.select(["id", "_score"]).limit(depth).to_list()
     return [r["id"] for r in rows], {r["id"]: float(r["_score"]) for r in rows}
 
 
+def gather(store: Store, qvec: np.ndarray | None, query: str, cfg: SearchConfig, where: str | None,
+           depth: int) -> Candidates:
+    """Every list ``cfg`` asks for, each to ``depth``."""
+    cand = Candidates()
+    if cfg.mode in ("hybrid", "dense") and qvec is not None:
+        ann = store.ann_params() if hasattr(store, "ann_params") else {}
+        cand = dense_candidates(store, qvec, depth, where, **ann)
+    if cfg.mode in ("hybrid", "bm25"):
+        cand.bm25, cand.bm25_score = fts_candidates(store, query, depth, where)
+        if cfg.title_field:
+            cand.title, cand.title_score = fts_candidates(store, query, depth, where, column="title")
+    return cand
+
+
+def fuse(cand: Candidates, cfg: SearchConfig) -> dict[str, float]:
+    """One score per candidate from the lists ``cfg`` uses."""
+    if cfg.mode == "dense":
+        return dict(cand.dense_score)
+    if cfg.mode == "bm25":
+        lists = {"bm25": cand.bm25_score}
+        if cfg.title_field:
+            lists["title"] = cand.title_score
+        return dict(cand.bm25_score) if len(lists) == 1 else convex(lists, cfg.weights)
+    if cfg.fusion == "convex":
+        lists = {"dense": cand.dense_score, "bm25": cand.bm25_score}
+        if cfg.title_field:
+            lists["title"] = cand.title_score
+        return convex(lists, cfg.weights)
+    rankings = {"dense": cand.dense, "bm25": cand.bm25}
+    if cfg.title_field:
+        rankings["title"] = cand.title
+    return rrf(rankings, k=cfg.rrf_k, weights=cfg.weights)
+
+
 def hybrid_search(
     store: Store,
-    qvec: np.ndarray,
+    qvec: np.ndarray | None,
     query: str,
     *,
     k: int = 10,
     where: str | None = None,
-    depth: int = CANDIDATE_DEPTH,
+    depth: int | None = None,
     weights: dict[str, float] | None = None,
+    config: SearchConfig | None = None,
+    reranker: Any = None,
 ) -> list[Hit]:
-    """Dense + BM25 candidates fused with RRF; returns the top ``k`` as :class:`Hit`."""
-    depth = max(depth, k)
-    cand = dense_candidates(store, qvec, depth, where)
-    cand.bm25, cand.bm25_score = fts_candidates(store, query, depth, where)
-    fused = rrf({"dense": cand.dense, "bm25": cand.bm25}, weights=weights)
-    top = ranked(fused)[:k]
-    return to_hits(store, top, cand)
+    """Candidates -> fusion -> (rerank) -> the top ``k`` as :class:`Hit`.
+
+    ``reranker``: a loaded :class:`zsearch.rerank.Reranker` (``config.rerank`` names it; the
+    caller loads it once).
+    """
+    cfg = (config or DEFAULT_CONFIG)
+    if weights is not None:
+        cfg = cfg.replace(weights=weights)
+    cfg.check()
+    depth = max(depth or cfg.depth, k, cfg.rerank_top if reranker is not None else 0)
+    cand = gather(store, qvec, query, cfg, where, depth)
+    fused = ranked(fuse(cand, cfg))
+    if reranker is not None and fused:
+        fused = rerank_candidates(store, reranker, query, fused, cand, cfg.rerank_top)
+    return to_hits(store, fused[:k], cand)
+
+
+def rerank_candidates(store: Store, reranker: Any, query: str, fused: list[tuple[str, float]],
+                      cand: Candidates, top: int) -> list[tuple[str, float]]:
+    """Re-order the first ``top`` of ``fused`` by the cross-encoder; the rest keep their order below."""
+    head = [pid for pid, _ in fused[:top]]
+    rows = store.get_rows(head, ["id", "title", "abstract"])
+    texts = [reranker.fit_text(query, rows.get(pid, {}).get("title") or "", rows.get(pid, {}).get("abstract") or "",
+                               cand.passage.get(pid)) for pid in head]
+    scores = reranker.score(query, texts)
+    cand.rerank_score = {pid: float(s) for pid, s in zip(head, scores)}
+    order = sorted(range(len(head)), key=lambda i: (-float(scores[i]), i))
+    reranked = [(head[i], float(scores[i])) for i in order]
+    # below the reranked head: keep fused order, with scores under the head's lowest
+    floor = min((s for _, s in reranked), default=0.0)
+    tail = [(pid, floor - 1.0 - i) for i, (pid, _) in enumerate(fused[top:])]
+    return reranked + tail
 
 
 def to_hits(store: Store, top: Sequence[tuple[str, float]], cand: Candidates) -> list[Hit]:
     rows = store.get_rows([pid for pid, _ in top], HIT_COLUMNS)
     dense_rank = {pid: i + 1 for i, pid in enumerate(cand.dense)}
     bm25_rank = {pid: i + 1 for i, pid in enumerate(cand.bm25)}
+    title_rank = {pid: i + 1 for i, pid in enumerate(cand.title)}
+    rerank_scores = cand.rerank_score
     hits: list[Hit] = []
     for rank, (pid, score) in enumerate(top, start=1):
         r: dict[str, Any] = rows.get(pid, {"id": pid})
@@ -104,6 +231,11 @@ def to_hits(store: Store, top: Sequence[tuple[str, float]], cand: Candidates) ->
         if pid in cand.bm25_score:
             scores["bm25"] = round(cand.bm25_score[pid], 6)
             scores["bm25_rank"] = bm25_rank[pid]
+        if pid in cand.title_score:
+            scores["title_bm25"] = round(cand.title_score[pid], 6)
+            scores["title_rank"] = title_rank[pid]
+        if pid in rerank_scores:
+            scores["rerank"] = round(rerank_scores[pid], 6)
         hits.append(
             Hit(
                 rank=rank,

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from zsearch.errors import EmptyDatabase, ModelMismatch, NotFound
-from zsearch.papers import Paper
+from zsearch.papers import Paper, normalize_doi
 
 PAPERS = "papers"
 CHUNKS = "chunks"
@@ -32,6 +32,20 @@ META_SCHEMA = b"zsearch.schema_version"
 # Columns a search reads back (never the full text or vector: they are large).
 HIT_COLUMNS = ["id", "title", "year", "source", "authors", "doi", "url", "abstract"]
 LIST_FIELDS = ("authors", "categories", "sources")
+VECTOR_INDEX = "vector_idx"
+# Rows from which an IVF_RQ vector index is built: below ~100k papers an exact scan of
+# 384-dim vectors takes tens of milliseconds (benchmarks/search.py), and it is exact.
+ANN_THRESHOLD = 100_000
+# ANN search parameters, tuned in benchmarks/search.py so that recall@10 against exact
+# search is >= 0.97 at 100k rows (docs/benchmarks.md, "Search latency").
+ANN_NPROBES = 32
+ANN_REFINE = 10
+
+
+def ann_threshold() -> int:
+    """:data:`ANN_THRESHOLD`, or ``ZSEARCH_ANN_THRESHOLD`` when set."""
+    env = os.environ.get("ZSEARCH_ANN_THRESHOLD")
+    return int(env) if env and env.strip().isdigit() else ANN_THRESHOLD
 
 
 def _quiet_lance() -> None:
@@ -203,9 +217,11 @@ class Store:
     def ensure(self, model_id: str, dim: int) -> None:
         """Create the tables for ``model_id`` or check that they were made with it."""
         info = self.model_info()
+        if CHUNKS not in self._table_names():
+            # chunks first: the papers table is the marker that a database is complete
+            self._chunks = self.db.create_table(CHUNKS, schema=chunks_schema(info[1] if info else dim), exist_ok=True)
         if info is None:
             self._papers = self.db.create_table(PAPERS, schema=papers_schema(dim, model_id), exist_ok=True)
-            self._chunks = self.db.create_table(CHUNKS, schema=chunks_schema(dim), exist_ok=True)
             return
         check_model(info, model_id, dim, self.home)
 
@@ -253,7 +269,7 @@ class Store:
         conds: list[str] = []
         arx = sorted({p.arxiv_id for p in papers if p.arxiv_id})
         pm = sorted({p.pmid for p in papers if p.pmid})
-        dois = sorted({p.doi for p in papers if p.doi})
+        dois = sorted({normalize_doi(p.doi) for p in papers if p.doi})
         ids = sorted({p.id for p in papers})
         paths = sorted({p.path for p in papers if p.path and p.id.startswith("sha256:")})
         if paths:
@@ -324,11 +340,88 @@ class Store:
             self.papers.create_index("fts_text", config=FTS(), replace=True, name="fts_text_idx")
         else:
             self.papers.optimize()
+        self.ensure_search_indexes()
         if self.chunks.count_rows():
             self.chunks.optimize()
 
     def has_fts(self) -> bool:
         return any(ix.name == "fts_text_idx" for ix in self.papers.list_indices())
+
+    # -- search indexes (docs/search.md) --------------------------------------------------
+    def has_fts_on(self, column: str) -> bool:
+        """Whether ``column`` has a full-text index (``fts_text``: the main one; ``title``: field weighting)."""
+        if not self.exists:
+            return False
+        return any(ix.index_type == "FTS" and list(ix.columns) == [column] for ix in self._indices())
+
+    def _indices(self) -> list[Any]:
+        if getattr(self, "_index_cache", None) is None or self._index_cache[0] != self.papers.version:
+            self._index_cache = (self.papers.version, list(self.papers.list_indices()))
+        return self._index_cache[1]
+
+    def ensure_search_indexes(self) -> None:
+        """Scalar indexes for filters, the title full-text index, and the ANN index above the threshold.
+
+        Scalar indexes make filters prefilters that cost an index lookup: BTREE on ``year``
+        and ``added`` (ranges), BITMAP on ``source`` (few distinct values), LABEL_LIST on
+        ``sources`` and ``categories`` (``array_has_any``). Existing indexes are folded
+        forward by ``optimize()``; this only creates the missing ones.
+        """
+        from lancedb.index import FTS, BTree, Bitmap, LabelList
+
+        if not self.exists or not self.count():
+            return
+        have = {ix.name for ix in self.papers.list_indices()}
+        wanted = [("year", BTree(), "year_idx"), ("added", BTree(), "added_idx"), ("source", Bitmap(), "source_idx"),
+                  ("sources", LabelList(), "sources_idx"), ("categories", LabelList(), "categories_idx"),
+                  ("title", FTS(), "title_idx")]
+        for column, config, name in wanted:
+            if name not in have:
+                self.papers.create_index(column, config=config, replace=True, name=name)
+        self.ensure_vector_index()
+        self._index_cache = None
+
+    def ensure_vector_index(self, threshold: int | None = None, *, force: bool = False) -> bool:
+        """Build the IVF_RQ index once the table holds ``threshold`` rows; True if one exists after.
+
+        Below the threshold exact (flat) search is fast enough and exact; above it LanceDB
+        searches the index and scans the rows added since it was built (``optimize()`` folds
+        them in), so results stay complete after every ingest.
+        """
+        from lancedb.index import IvfRq
+
+        n = self.count()
+        limit = ann_threshold() if threshold is None else threshold
+        have = any(ix.name == VECTOR_INDEX for ix in self.papers.list_indices())
+        if have and not force:
+            return True
+        if n < max(limit, 1) and not force:
+            return False
+        parts = max(1, int(round(n ** 0.5)))  # LanceDB's own default: sqrt(rows)
+        self.papers.create_index("vector", config=IvfRq(distance_type="cosine", num_partitions=parts),
+                                 replace=True, name=VECTOR_INDEX)
+        self._index_cache = None
+        return True
+
+    def ann_params(self) -> dict[str, int]:
+        """nprobes / refine factor for vector queries when the ANN index exists, else nothing."""
+        if not any(ix.name == VECTOR_INDEX for ix in self._indices()):
+            return {}
+        return {"nprobes": ANN_NPROBES, "refine": ANN_REFINE}
+
+    def index_stats(self) -> dict[str, Any]:
+        """Indexed vs unindexed rows of every index on the papers table."""
+        out: dict[str, Any] = {}
+        if not self.exists:
+            return out
+        for ix in self.papers.list_indices():
+            try:
+                st = self.papers.index_stats(ix.name)
+                out[ix.name] = {"type": ix.index_type, "indexed": int(st.num_indexed_rows),
+                                "unindexed": int(st.num_unindexed_rows)}
+            except Exception:  # noqa: BLE001 - a stats failure must not break `zsearch stats`
+                out[ix.name] = {"type": ix.index_type}
+        return out
 
     def disk_bytes(self) -> int:
         return sum(f.stat().st_size for f in self.path.rglob("*") if f.is_file())

@@ -9,6 +9,7 @@ sentence-transformers) happens at module level anywhere in this package, so
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import os
@@ -88,28 +89,51 @@ def show_progress() -> bool:
     return err.is_terminal and os.environ.get("TERM") != "dumb"
 
 
+# Resources a command holds until it returns (the writer lock); main() releases them.
+command_resources = contextlib.ExitStack()
+
+
+def _click_exception_types() -> tuple[type, ...]:
+    """Click's usage errors, from typer's vendored copy and/or click itself."""
+    types: list[type] = []
+    try:
+        from typer._click import exceptions as vendored
+
+        types += [getattr(vendored, n) for n in ("ClickException", "Abort") if hasattr(vendored, n)]
+    except ImportError:  # older typer uses click directly
+        pass
+    try:
+        import click
+
+        types += [click.ClickException, click.Abort]
+    except ImportError:
+        pass
+    return tuple(types)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point; the one error boundary: library errors become one clean line and an exit code."""
     # Model loading prints tqdm bars and tokenizer warnings of its own: our progress is enough.
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    click_errors = _click_exception_types()
     try:
-        rc = app(args=argv, standalone_mode=False, prog_name="zsearch")
+        with command_resources:
+            rc = app(args=argv, standalone_mode=False, prog_name="zsearch")
     except ZsearchError as exc:
-        err.print(f"[bold red]error:[/] {exc}", soft_wrap=True)
+        err.print(f"[bold red]error:[/] {exc}", soft_wrap=True, markup=True, highlight=False)
         raise SystemExit(exc.exit_code) from None
-    except (typer.Abort, KeyboardInterrupt):
+    except KeyboardInterrupt:
         err.print("aborted", style="red")
         raise SystemExit(130) from None
     except typer.Exit as exc:  # typer raises this for --help and explicit exits
         raise SystemExit(exc.exit_code) from None
-    except Exception as exc:  # click usage errors and friends
-        import click
-
-        if isinstance(exc, click.ClickException):
+    except click_errors as exc:  # usage errors: missing argument, unknown option
+        if hasattr(exc, "show"):
             exc.show()
-            raise SystemExit(exc.exit_code) from None
-        raise
+            raise SystemExit(getattr(exc, "exit_code", 2)) from None
+        err.print("aborted", style="red")
+        raise SystemExit(130) from None
     # with standalone_mode=False click returns a command's typer.Exit code instead of exiting
     if isinstance(rc, int) and rc:
         raise SystemExit(rc)
@@ -117,4 +141,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 # Command modules register themselves on `app` / `ingest_app` when imported.
-from zsearch.cli import core  # noqa: E402,F401
+from zsearch.cli import core, pipeline, sources  # noqa: E402,F401

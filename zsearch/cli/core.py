@@ -17,10 +17,26 @@ if TYPE_CHECKING:
     from zsearch.library import IngestReport, Library
 
 
-def open_library(db: Optional[Path], model: Optional[str] = None) -> "Library":
+def open_library(db: Optional[Path], model: Optional[str] = None, *, lock: str | None = None,
+                 wait: float | None = None) -> "Library":
+    """Open the database; ``lock="zsearch ingest …"`` also holds the writer lock until the command ends.
+
+    Writers (ingest, refresh) take turns: a second one waits ``wait`` seconds (default
+    ``$ZSEARCH_LOCK_WAIT``, else 0), then exits 75. Searches never take the lock.
+    """
+    import os
+
     from zsearch.library import Library
 
-    return Library.open(db, model=model)
+    lib = Library.open(db, model=model)
+    if lock:
+        from zsearch.cli import command_resources
+        from zsearch.lock import writer_lock
+
+        if wait is None:
+            wait = float(os.environ.get("ZSEARCH_LOCK_WAIT", "0") or 0)
+        command_resources.enter_context(writer_lock(lib.home, wait=wait, purpose=lock))
+    return lib
 
 
 @contextlib.contextmanager
@@ -73,19 +89,21 @@ def ingest_pdf(
     db: Optional[Path] = typer.Option(None, "--db", help=DB_OPTION_HELP),
     model: Optional[str] = typer.Option(None, "--model", help="Embedding model for a new database (default: minilm)."),
     fmt: str = typer.Option("table", "--format", help="Summary format: table (stderr) or json (stdout)."),
+    wait: Optional[float] = typer.Option(None, "--wait", help="Seconds to wait if another ingest or refresh is writing (default $ZSEARCH_LOCK_WAIT or 0)."),
 ) -> None:
     """Ingest PDFs: extract text and metadata, embed, store.
 
     Unchanged files are skipped (content hash); a changed file updates its paper. A broken,
     encrypted or scanned PDF is named with its reason and the batch goes on.
 
-    Exit codes: 0 all files stored, 1 some files failed (the others are stored).
+    Exit codes: 0 all files stored, 1 some files failed (the others are stored),
+    75 another ingest or refresh is writing to this database.
     """
     check_format(fmt, ("table", "json"))
     from zsearch.sources.pdf import iter_pdf_paths
 
     files = list(iter_pdf_paths(paths))
-    lib = open_library(db, model)
+    lib = open_library(db, model, lock="zsearch ingest pdf", wait=wait)
     with progress_bar("ingest pdf", len(files)) as advance:
         report = lib.ingest_pdfs(files, progress=advance)
     print_ingest_summary(report, fmt)
@@ -123,14 +141,34 @@ def search(
     k: int = typer.Option(10, "-k", "--k", help="Number of results."),
     db: Optional[Path] = typer.Option(None, "--db", help=DB_OPTION_HELP),
     fmt: str = typer.Option("table", "--format", help="table (for people), json, jsonl or csv (stdout only)."),
+    rerank: Optional[str] = typer.Option(
+        None, "--rerank", help="Rerank with a cross-encoder: zerank-1-small, zerank-1, zerank-2, a hub name or a "
+        "local path (default: the `rerank` setting; 'none' turns it off)."),
+    rerank_top: int = typer.Option(50, "--rerank-top", help="How many fused candidates the reranker re-orders."),
+    mode: str = typer.Option("hybrid", "--mode", help="hybrid (default), dense (vectors only) or bm25 (full text only)."),
+    year: Optional[str] = typer.Option(None, "--year", help="Publication year or range: 2021, 2019..2024, 2019.., ..2010."),
+    source: Optional[list[str]] = typer.Option(None, "--source", help="Only papers from arxiv, pubmed or pdf (repeat or comma-separate)."),
+    category: Optional[list[str]] = typer.Option(None, "--category", help="arXiv category (cs.CL) or MeSH term, as stored (repeatable)."),
+    author: Optional[list[str]] = typer.Option(None, "--author", help="Part of an author's name, any case (repeatable)."),
+    since: Optional[str] = typer.Option(None, "--since", help="Added to the library or published on/after YYYY-MM-DD."),
 ) -> None:
-    """Hybrid search: dense vectors + BM25 full text, fused with reciprocal rank fusion.
+    """Hybrid search: dense vectors + BM25 full text, fused; optional cross-encoder rerank.
 
-    Example: zsearch search "citation-informed transformers" --format json | jq '.[0].id'
+    Filters are applied before ranking (prefilters), so they never drop a paper that matches.
+
+    Example: zsearch search "citation-informed transformers" --year 2019..2024 --format json | jq '.[0].id'
     """
     check_format(fmt)
+    from zsearch.filters import Filters
+    from zsearch.search import DEFAULT_CONFIG
+
+    filters = Filters.build(year=year, source=source, category=category, author=author, since=since)
     lib = open_library(db)
-    hits = lib.search(query, k=k)
+    name = rerank if rerank is not None else lib.settings.rerank
+    if name and name.lower() == "none":
+        name = None
+    config = DEFAULT_CONFIG.replace(mode=mode, rerank=name or None)
+    hits = lib.search(query, k=k, filters=filters, config=config, rerank_top=rerank_top)
     if fmt == "table":
         render_hits(hits)
     else:

@@ -1,23 +1,25 @@
 """PDF source: text in reading order and front-matter metadata from local PDF files.
 
-Text comes from PyMuPDF's text layer (``page.get_text("dict")``). Each page's text blocks
-are put in reading order by finding the column gutter (the vertical strip that the fewest
-blocks cross); full-width blocks (titles, wide figures) cut the page into bands, and each
-band is read left column first, then right. Running headers and footers that repeat over
-the pages are dropped, small-print footnotes go to the end of their page, and line-end
-hyphens are removed only when the document itself spells the word without one.
+Text comes from PyMuPDF's text layer (``page.get_text("dict")``). Each page's blocks are put
+in reading order by finding the column gutter (the vertical strip that the least text
+crosses, measured on line boxes); full-width blocks (title, author grid, wide figures) cut
+the page into bands, and each band is read left column first, then right. Running headers,
+footers and page numbers that repeat over the pages are dropped; small-print footnotes
+follow the paragraph that a column or page break interrupts, so its sentence stays whole;
+a line-end hyphen goes only when the document itself spells the word without one.
 
 Metadata (title, authors, abstract, DOI, arXiv id, year) comes from the first page's layout
 (the largest type is the title, the lines under it the authors, the text after "Abstract"
 the abstract) checked against the PDF's own metadata. See docs/pdf.md.
 
-``pymupdf`` is imported inside the functions that read files.
+``pymupdf`` is imported inside the functions that read files (see :func:`import_pymupdf`).
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
+import sys
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -132,14 +134,34 @@ def iter_pdf_paths(paths: Iterable[str | Path]) -> Iterator[Path]:
 
 
 # -- opening -------------------------------------------------------------------------------
+def import_pymupdf() -> Any:
+    """Import PyMuPDF without its ONNX layout analyser.
+
+    PyMuPDF 2.0 imports ``pymupdf.layout`` (the ``pymupdf_layout`` package) when it is
+    installed, which loads an ONNX model: about 5 s of CPU and 50 MB at the first import,
+    for a model that ``get_text()`` never uses (zsearch orders the text itself). A ``None``
+    entry in ``sys.modules`` makes that one optional import fail, which PyMuPDF tolerates;
+    the entry is removed again, so an explicit ``import pymupdf.layout`` later still works.
+    """
+    if "pymupdf" not in sys.modules and "pymupdf.layout" not in sys.modules:
+        sys.modules["pymupdf.layout"] = None  # type: ignore[assignment]
+        try:
+            import pymupdf
+        finally:
+            del sys.modules["pymupdf.layout"]
+    import pymupdf
+
+    return pymupdf
+
+
 def _open(path: Path) -> Any:
     """Open a PDF with PyMuPDF, or raise RecordError with a one-line reason."""
-    import pymupdf
+    pymupdf = import_pymupdf()
 
     record = str(path)
     try:
         doc = pymupdf.open(path, filetype="pdf")
-    except Exception as exc:  # noqa: BLE001 - every open failure becomes one message
+    except Exception as exc:
         raise RecordError(
             "not a readable PDF: MuPDF cannot parse it (damaged, truncated or not a PDF)",
             record=record,
@@ -153,13 +175,15 @@ def _open(path: Path) -> Any:
         )
     if doc.page_count == 0:
         doc.close()
-        raise RecordError("not a readable PDF: no pages (truncated or damaged file?)", record=record)
+        raise RecordError(
+            "not a readable PDF: no pages (truncated or damaged file?)", record=record
+        )
     return doc
 
 
 def _page_blocks(page: Any, page_no: int, rotated: list[Line]) -> list[Block]:
     """The page's text blocks as :class:`Block` objects; vertical lines go to ``rotated``."""
-    import pymupdf
+    pymupdf = import_pymupdf()
 
     raw = page.get_text("dict", flags=pymupdf.TEXT_MEDIABOX_CLIP)
     blocks: list[Block] = []
@@ -220,14 +244,15 @@ def find_gutter(boxes: list[tuple[float, float, float, float]], width: float) ->
     total = sum(b[3] - b[1] for b in boxes)
     if total <= 0:
         return None
-    best_x, best_cross = None, float("inf")
     lo, hi = int(width * 0.3), int(width * 0.7)
+    best_x, best_cross = lo, float("inf")
     for x in range(lo, hi + 1, 2):
         cross = sum(b[3] - b[1] for b in boxes if b[0] < x < b[2])
         # prefer the centre among equally empty strips
-        if cross < best_cross or (cross == best_cross and abs(x - width / 2) < abs(best_x - width / 2)):  # type: ignore[operator]
+        if cross < best_cross or (
+            cross == best_cross and abs(x - width / 2) < abs(best_x - width / 2)
+        ):
             best_x, best_cross = x, cross
-    assert best_x is not None
     left = sum(b[3] - b[1] for b in boxes if b[2] <= best_x)
     right = sum(b[3] - b[1] for b in boxes if b[0] >= best_x)
     if best_cross <= 0.15 * total and left >= 0.2 * total and right >= 0.2 * total:
@@ -292,14 +317,12 @@ def order_blocks(blocks: list[Block], width: float, height: float | None = None)
     if len(blocks) < 2:
         return list(blocks)
     h = height or max(b.bbox[3] for b in blocks)
-    body_lines = [
-        ln.bbox for b in blocks for ln in b.lines if not (_in_margin_box(ln.bbox, h))
-    ]
+    body_lines = [ln.bbox for b in blocks for ln in b.lines if not (_in_margin_box(ln.bbox, h))]
     gutter = find_gutter(body_lines or [b.bbox for b in blocks], width)
     if gutter is None:
         return sorted(blocks, key=lambda b: (round(b.bbox[1]), b.bbox[0]))
     margin = 0.03 * width  # a line may overhang the gutter by this much and stay in its column
-    crosses = lambda bb: bb[0] < gutter - margin and bb[2] > gutter + margin  # noqa: E731
+    crosses = lambda bb: bb[0] < gutter - margin and bb[2] > gutter + margin
     spanning: list[Block] = []
     cols: list[Block] = []
     for b in blocks:
@@ -345,7 +368,9 @@ def _drop_running(pages: list[list[Block]], sizes: list[tuple[float, float]]) ->
         keep = []
         for b in blocks:
             key = _margin_key(b)
-            running = _in_margin(b, h) and (counts[key] >= min_pages or re.fullmatch(r"[#\s\-–]*", key))
+            running = _in_margin(b, h) and (
+                counts[key] >= min_pages or re.fullmatch(r"[#\s\-–]*", key)
+            )
             (dropped if running and len(pages) > 1 else keep).append(b)
         pages[i] = keep
     return dropped
@@ -388,7 +413,7 @@ def read_layout(path: str | Path) -> PdfText:
         for i, page in enumerate(doc):
             try:
                 blocks = _page_blocks(page, i, rotated)
-            except Exception as exc:  # noqa: BLE001 - a page MuPDF cannot parse
+            except Exception as exc:
                 raise RecordError(
                     f"not a readable PDF: page {i + 1}: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}",
                     record=str(path),
@@ -496,7 +521,10 @@ def blocks_text(blocks: list[list[Block]], vocab: set[str] | None = None) -> str
     for b in flat:
         lines = [ln.text for ln in b.lines]
         if b.note:
-            notes.append(lines)
+            if notes and _continues(notes[-1][-1], lines[0]):
+                notes[-1].extend(lines)
+            else:
+                notes.append(lines)
         elif paras and _continues(prev, lines[0]):
             paras[-1].extend(lines)
             prev = lines[-1]
@@ -600,9 +628,13 @@ def split_names(text: str) -> list[str]:
     for part in re.split(r",|;|\band\b|&|\s{3,}", text):
         name = re.sub(r"\d+", "", part).strip(" .,*")
         name = re.sub(r"\s+", " ", name)
-        if name and _NAME_RE.match(name) and not _AFFILIATION_WORDS.search(name):
-            if name.lower() not in {"abstract", "open access"}:
-                out.append(name)
+        if (
+            name
+            and _NAME_RE.match(name)
+            and not _AFFILIATION_WORDS.search(name)
+            and name.lower() not in {"abstract", "open access"}
+        ):
+            out.append(name)
     return out
 
 
@@ -635,7 +667,7 @@ def _same_people(a: list[str], b: list[str]) -> bool:
     """Two equally long name lists whose surnames mostly agree."""
     if not a or len(a) != len(b):
         return False
-    last = lambda n: _norm(n.split()[-1]) if n.split() else ""  # noqa: E731
+    last = lambda n: _norm(n.split()[-1]) if n.split() else ""
     agree = sum(SequenceMatcher(None, last(x), last(y)).ratio() >= 0.8 for x, y in zip(a, b))
     return agree >= 0.8 * len(a)
 
@@ -680,7 +712,9 @@ def _abstract(front: list[Block], body: float) -> str:
     size = None
     for b in front[start + 1 :]:
         t0 = b.lines[0].text
-        if _SECTION_RE.match(t0) and (len(t0) < 40 or re.match(r"^key ?words|^index terms", t0, re.I)):
+        if _SECTION_RE.match(t0) and (
+            len(t0) < 40 or re.match(r"^key ?words|^index terms", t0, re.IGNORECASE)
+        ):
             break
         if _NUMBERED_HEADING_RE.match(t0) and len(b.lines) <= 2:
             break
@@ -728,7 +762,7 @@ def _year(front_text: str, arxiv_stamp: str, meta: dict[str, str]) -> int | None
     import datetime
 
     latest = datetime.date.today().year + 1
-    ok = lambda y: 1950 <= y <= latest  # noqa: E731
+    ok = lambda y: 1950 <= y <= latest
     m = _YEAR_RE.search(arxiv_stamp)
     if m and ok(int(m.group(1))):
         return int(m.group(1))
@@ -772,8 +806,10 @@ def paper_metadata(layout: PdfText) -> dict[str, Any]:
 
     authors = _meta_authors(meta.get("author", "")) if meta_ok else []
     from_layout = _layout_authors(first, title_lines)
-    if not authors or _same_people(authors, from_layout) or (
-        len(from_layout) > len(authors) and _norm(authors[0]) in map(_norm, from_layout)
+    if (
+        not authors
+        or _same_people(authors, from_layout)
+        or (len(from_layout) > len(authors) and _norm(authors[0]) in map(_norm, from_layout))
     ):
         # the names as printed: metadata may abbreviate ("Lucy Wang") or misspell them
         authors = from_layout or authors
@@ -819,7 +855,6 @@ def read_pdf(path: str | Path) -> Paper:
         raise RecordError(
             "no text layer (scanned pages?); OCR it first, e.g. with ocrmypdf",
             record=str(path),
-            hint="ocrmypdf in.pdf out.pdf",
         )
     full_text = blocks_text(layout.pages)
     md = paper_metadata(layout)
@@ -833,9 +868,9 @@ def read_pdf(path: str | Path) -> Paper:
         year=md["year"],
         doi=md["doi"],
         arxiv_id=md["arxiv_id"],
-        url=f"https://arxiv.org/abs/{md['arxiv_id']}" if md["arxiv_id"] else (
-            f"https://doi.org/{md['doi']}" if md["doi"] else None
-        ),
+        url=f"https://arxiv.org/abs/{md['arxiv_id']}"
+        if md["arxiv_id"]
+        else (f"https://doi.org/{md['doi']}" if md["doi"] else None),
         path=str(path),
         full_text=full_text,
         extra={"pages": len(layout.pages), "file_sha256": sha},

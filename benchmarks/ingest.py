@@ -1,0 +1,304 @@
+"""Ingest throughput: PDF text extraction, end-to-end ingest, and embedding vs a plain baseline.
+
+Measures, in one run and on one machine:
+
+* text extraction alone (``zsearch.sources.pdf.extract_pages``: layout-ordered text with
+  headers dropped and hyphens mended) in pages/s, next to PyMuPDF's plain
+  ``page.get_text()`` over the same pages as a baseline;
+* end-to-end ingest of the shared PDFs and of SciFact's 5,183 abstracts into a temporary
+  database (``Library.ingest_pdfs`` / ``Library.ingest_papers``): papers/s and tokens/s;
+* the embedding throughput of ``Embedder.encode_documents`` over SciFact's texts, as a
+  ratio to a plain ``SentenceTransformer(path).encode(texts)`` of the same texts with the
+  same weights (target: >= 1.0); best of ``--repeats`` alternating runs each;
+* peak RSS of the process after each stage.
+
+    python benchmarks/ingest.py [--data ../shared/data] [--limit N] [--repeats 2] [--json]
+
+``--limit N`` takes the first N SciFact abstracts (and N PDFs) for a quick run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from zsearch.errors import RecordError
+from zsearch.papers import Paper
+from zsearch.sources.pdf import extract_pages, import_pymupdf, iter_pdf_paths
+
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+STAGES = ("extraction", "pdfs", "scifact", "embedding")
+
+
+def log(msg: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
+def peak_rss_mb() -> float:
+    """Peak resident set size of this process so far, in MiB (Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def scifact_papers(corpus: Path, limit: int | None) -> list[Paper]:
+    """SciFact's corpus as Papers (id ``scifact:<doc id>``, source ``beir``)."""
+    out = []
+    with corpus.open(encoding="utf-8") as fh:
+        for line in fh:
+            d = json.loads(line)
+            out.append(
+                Paper(id=f"scifact:{d['_id']}", source="beir", title=d["title"], abstract=d["text"])
+            )
+            if limit and len(out) >= limit:
+                break
+    return out
+
+
+def bench_extraction(pdfs: list[Path]) -> dict[str, Any]:
+    """pages/s of extract_pages, and of PyMuPDF's plain get_text() over the same files."""
+    pymupdf = import_pymupdf()  # the same import as zsearch's (no ONNX layout model)
+
+    pages = chars = 0
+    failed = 0
+    readable: list[Path] = []
+    t0 = time.perf_counter()
+    for p in pdfs:
+        try:
+            texts = extract_pages(p)
+        except RecordError:
+            failed += 1
+            continue
+        readable.append(p)
+        pages += len(texts)
+        chars += sum(len(t) for t in texts)
+    t_ours = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    plain_pages = 0
+    for p in readable:
+        with pymupdf.open(p) as doc:
+            for page in doc:
+                page.get_text()
+                plain_pages += 1
+    t_plain = time.perf_counter() - t0
+    return {
+        "files": len(pdfs),
+        "unreadable": failed,
+        "pages": pages,
+        "chars": chars,
+        "seconds": t_ours,
+        "pages_per_s": pages / t_ours if t_ours else 0.0,
+        "plain_get_text_pages_per_s": plain_pages / t_plain if t_plain else 0.0,
+    }
+
+
+def bench_ingest(lib: Any, items: Any, n_label: str) -> dict[str, Any]:
+    t0 = time.perf_counter()
+    report = items(lib)
+    dt = time.perf_counter() - t0
+    papers = report.added + report.updated + report.unchanged
+    return {
+        "what": n_label,
+        "papers": papers,
+        "failed": len(report.failed),
+        "tokens": report.tokens,
+        "seconds": dt,
+        "papers_per_s": papers / dt if dt else 0.0,
+        "tokens_per_s": report.tokens / dt if dt else 0.0,
+    }
+
+
+def bench_embedding(emb: Any, texts: list[str], repeats: int) -> dict[str, Any]:
+    """Best-of-``repeats`` seconds for zsearch's encode_documents and a plain encode()."""
+    import numpy as np
+    from sentence_transformers import SentenceTransformer
+
+    from zsearch.embed import bundled_model_path
+
+    plain = SentenceTransformer(bundled_model_path(), device=str(emb.model.device))
+    warm = texts[:64]
+    plain.encode(warm)
+    emb.encode_documents(warm)
+    t_plain, t_ours, cpu_plain, cpu_ours = [], [], [], []
+    v_plain = v_ours = None
+    for _ in range(repeats):  # alternate, so load from other processes hits both alike
+        t0, c0 = time.perf_counter(), time.process_time()
+        v_plain = plain.encode(texts)
+        t_plain.append(time.perf_counter() - t0)
+        cpu_plain.append(time.process_time() - c0)
+        t0, c0 = time.perf_counter(), time.process_time()
+        v_ours = emb.encode_documents(texts)
+        t_ours.append(time.perf_counter() - t0)
+        cpu_ours.append(time.process_time() - c0)
+    assert v_plain is not None and v_ours is not None
+    a = v_plain / np.linalg.norm(v_plain, axis=1, keepdims=True)
+    min_cos = float(np.min(np.sum(a * v_ours, axis=1)))
+    tokens = sum(min(n + 2, emb.max_tokens) for n in emb.count_tokens(texts))
+    best_plain, best_ours = min(t_plain), min(t_ours)
+    return {
+        "texts": len(texts),
+        "tokens": tokens,
+        "plain_seconds": best_plain,
+        "zsearch_seconds": best_ours,
+        "plain_texts_per_s": len(texts) / best_plain,
+        "zsearch_texts_per_s": len(texts) / best_ours,
+        "zsearch_tokens_per_s": tokens / best_ours,
+        "ratio": best_plain / best_ours,
+        "min_cosine_vs_plain": min_cos,
+        "runs_plain": t_plain,
+        "runs_zsearch": t_ours,
+        # CPU seconds of this process: less sensitive to other processes on a shared machine
+        "cpu_seconds_plain": min(cpu_plain),
+        "cpu_seconds_zsearch": min(cpu_ours),
+        "ratio_cpu": min(cpu_plain) / min(cpu_ours),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument(
+        "--data", type=Path, default=DATA, help="the shared data folder (default ../shared/data)"
+    )
+    ap.add_argument(
+        "--limit", type=int, default=None, help="first N SciFact abstracts and N PDFs only"
+    )
+    ap.add_argument(
+        "--repeats", type=int, default=2, help="alternating runs of each encoder (best counts)"
+    )
+    ap.add_argument("--json", action="store_true", help="print the figures as JSON")
+    ap.add_argument(
+        "--stages", default=",".join(STAGES), help=f"comma-separated subset of {','.join(STAGES)}"
+    )
+    args = ap.parse_args(argv)
+    stages = set(args.stages.split(","))
+    if stages - set(STAGES):
+        ap.error(
+            f"unknown stage(s) {', '.join(sorted(stages - set(STAGES)))}; choose from {', '.join(STAGES)}"
+        )
+
+    pdf_dir = args.data / "pdfs"
+    corpus = args.data / "beir" / "scifact" / "corpus.jsonl"
+    for p in (pdf_dir, corpus):
+        if not p.exists():
+            print(f"error: {p} not found (pass --data)", file=sys.stderr)
+            return 2
+    pdfs = list(iter_pdf_paths([pdf_dir]))[: args.limit]
+    results: dict[str, Any] = {"rss_mb": {}}
+
+    if "extraction" in stages:
+        log(f"text extraction of {len(pdfs)} PDFs")
+        results["extraction"] = bench_extraction(pdfs)
+        results["rss_mb"]["after_extraction"] = peak_rss_mb()
+
+    from zsearch.library import Library
+
+    with tempfile.TemporaryDirectory(prefix="zsearch-bench-") as tmp:
+        lib = Library.open(Path(tmp) / "db")
+        log("loading the model")
+        t0 = time.perf_counter()
+        emb = lib.embedder  # load the model outside the timed ingest
+        results["model_load_seconds"] = time.perf_counter() - t0
+        results["rss_mb"]["after_model_load"] = peak_rss_mb()
+
+        if "pdfs" in stages:
+            log(f"ingesting {len(pdfs)} PDFs")
+            results["ingest_pdfs"] = bench_ingest(lib, lambda lib: lib.ingest_pdfs(pdfs), "PDFs")
+            results["rss_mb"]["after_ingest_pdfs"] = peak_rss_mb()
+
+        papers = scifact_papers(corpus, args.limit)
+        if "scifact" in stages:
+            log(f"ingesting {len(papers)} SciFact abstracts")
+            results["ingest_scifact"] = bench_ingest(
+                lib, lambda lib: lib.ingest_papers(papers), "SciFact abstracts"
+            )
+            results["rss_mb"]["after_ingest_scifact"] = peak_rss_mb()
+
+        if "embedding" in stages:
+            texts = [p.document_text for p in papers]
+            log(f"embedding {len(texts)} texts, zsearch vs plain, {args.repeats} run(s) each")
+            results["embedding"] = bench_embedding(emb, texts, args.repeats)
+            results["rss_mb"]["after_embedding"] = peak_rss_mb()
+    results["peak_rss_mb"] = peak_rss_mb()
+    results["device"] = str(emb.model.device)
+    results["limit"] = args.limit
+
+    if args.json:
+        print(json.dumps(results, indent=2))
+    else:
+        print_table(results)
+    return 0
+
+
+def print_table(r: dict[str, Any]) -> None:
+    rows = []
+    if "extraction" in r:
+        ex = r["extraction"]
+        rows.append(
+            (
+                "text extraction",
+                f"{ex['pages']} pages / {ex['files']} files ({ex['unreadable']} cannot be opened)",
+                f"{ex['pages_per_s']:.1f} pages/s",
+                f"plain get_text(): {ex['plain_get_text_pages_per_s']:.1f} pages/s",
+            )
+        )
+    if "ingest_pdfs" in r:
+        ip = r["ingest_pdfs"]
+        rows.append(
+            (
+                "ingest PDFs",
+                f"{ip['papers']} papers, {ip['failed']} failed, {ip['tokens']} tokens",
+                f"{ip['papers_per_s']:.2f} papers/s",
+                f"{ip['tokens_per_s']:.0f} tokens/s",
+            )
+        )
+    if "ingest_scifact" in r:
+        isf = r["ingest_scifact"]
+        rows.append(
+            (
+                "ingest SciFact",
+                f"{isf['papers']} papers, {isf['tokens']} tokens",
+                f"{isf['papers_per_s']:.1f} papers/s",
+                f"{isf['tokens_per_s']:.0f} tokens/s",
+            )
+        )
+    if "embedding" in r:
+        em = r["embedding"]
+        rows.append(
+            (
+                "embedding",
+                f"{em['texts']} texts, {em['tokens']} tokens",
+                f"zsearch {em['zsearch_texts_per_s']:.1f} texts/s",
+                f"plain {em['plain_texts_per_s']:.1f} texts/s",
+            )
+        )
+        rows.append(
+            (
+                "embedding ratio",
+                "zsearch / plain SentenceTransformer.encode",
+                f"{em['ratio']:.2f}x",
+                f"by CPU time {em['ratio_cpu']:.2f}x; min cosine {em['min_cosine_vs_plain']:.5f}",
+            )
+        )
+    rows.append(("model load", "", f"{r['model_load_seconds']:.1f} s", ""))
+    rows.append(
+        (
+            "peak RSS",
+            "",
+            f"{r['peak_rss_mb']:.0f} MiB",
+            " ".join(f"{k.replace('after_', '')} {v:.0f}" for k, v in r["rss_mb"].items()),
+        )
+    )
+    widths = [max(len(str(row[i])) for row in rows) for i in range(4)]
+    print(f"device: {r['device']}" + (f"   (--limit {r['limit']})" if r["limit"] else ""))
+    for row in rows:
+        print("  ".join(str(c).ljust(w) for c, w in zip(row, widths)).rstrip())
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

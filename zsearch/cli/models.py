@@ -1,0 +1,116 @@
+"""``zsearch models`` (embedding profiles) and ``zsearch reembed`` (switch a database's model)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any, Optional
+
+import typer
+
+from zsearch.cli import DB_OPTION_HELP, app, check_format, err, write_records
+
+MODEL_COLUMNS = ["name", "model_id", "license", "dims", "context", "size", "available", "description"]
+
+
+def model_rows() -> list[dict[str, Any]]:
+    """One row per profile: license, dims, context, and whether the weights are on this machine."""
+    from zsearch.embed import PROFILES, model_location
+
+    rows = []
+    for p in PROFILES.values():
+        where = model_location(p)
+        if p.name == "minilm":
+            available = "bundled"
+        else:
+            available = f"cached: {where}" if where else "not downloaded"
+        dims = ", ".join(str(d) for d in p.dims)
+        if p.min_dim:
+            dims += f" (any {p.min_dim}-{p.dims[0]})"
+        rows.append(
+            {
+                "name": p.name,
+                "model_id": p.model_id,
+                "license": p.license,
+                "dims": dims,
+                "context": p.max_tokens,
+                "size": p.size,
+                "available": available,
+                "local": bool(where),
+                "description": p.description,
+            }
+        )
+    return rows
+
+
+@app.command("models")
+def models(
+    fmt: str = typer.Option("table", "--format", help="Output format: table, json, jsonl or csv."),
+) -> None:
+    """List the embedding model profiles: license, dimensions, context, local availability.
+
+    Any other sentence-transformers model works too: pass its hub name or a local directory
+    to --model. Nothing is downloaded by this command.
+    """
+    check_format(fmt)
+    rows = model_rows()
+    if fmt != "table":
+        write_records(rows, fmt, columns=[*MODEL_COLUMNS, "local"])
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(show_lines=False)
+    for col in ("name", "license", "dims", "context", "size", "available"):
+        table.add_column(col, overflow="fold")
+    for r in rows:
+        table.add_row(r["name"], r["license"], r["dims"], f"{r['context']:,}", r["size"], r["available"])
+    Console(file=sys.stdout, highlight=False).print(table)
+    err.print(
+        "zembed-1 is CC-BY-NC-4.0 (non-commercial). Other models: --model ORG/NAME or --model PATH. "
+        "Weights are read from the Hugging Face cache ($HF_HOME)."
+    )
+
+
+@app.command("reembed")
+def reembed_cmd(
+    model: str = typer.Option(..., "--model", help="Profile (see `zsearch models`), hub name or local path."),
+    dim: Optional[int] = typer.Option(None, "--dim", help="Reduced output dimension the model offers."),
+    max_tokens: Optional[int] = typer.Option(
+        None, "--max-tokens", help="Context to use per paper (default: the model's, e.g. 32768 for zembed-1)."
+    ),
+    device: Optional[str] = typer.Option(None, "--device", help="cpu, cuda, cuda:1 or a list (default: every GPU, else CPU)."),
+    keep_old: bool = typer.Option(False, "--keep-old", help="Keep the old vectors as papers__old/chunks__old."),
+    trust_remote_code: bool = typer.Option(
+        False, "--trust-remote-code", help="Allow a model that ships its own Python code (zembed-1's profile allows it)."
+    ),
+    db: Optional[Path] = typer.Option(None, "--db", help=DB_OPTION_HELP),
+    fmt: str = typer.Option("table", "--format", help="Summary format: table (stderr) or json (stdout)."),
+) -> None:
+    """Re-embed the whole database with another model into a new vector set.
+
+    Searches keep using the old vectors until every paper is embedded; then the new set is
+    switched in. An interrupted run resumes where it stopped.
+    """
+    import json
+
+    from zsearch.cli.core import progress_bar
+    from zsearch.reembed import reembed
+    from zsearch.config import Settings
+    from zsearch.store import Store
+
+    check_format(fmt, ("table", "json"))
+    home = Settings.load(db).home
+    total = Store(home).count() if (home / "lancedb").exists() else None
+    with progress_bar(f"reembed {model}", total) as advance:
+        report = reembed(db, model, dim=dim, device=device, max_tokens=max_tokens, keep_old=keep_old,
+                         trust_remote_code=trust_remote_code or None, progress=advance)
+    if fmt == "json":
+        sys.stdout.write(json.dumps(report.to_dict(), indent=2) + "\n")
+        return
+    rate = report.tokens / report.seconds if report.seconds else 0.0
+    err.print(
+        f"re-embedded {report.embedded} of {report.papers} papers with {report.model_id} ({report.dim} dims; "
+        f"was {report.old_model_id}, {report.old_dim}) in {report.seconds:.1f}s, {rate:,.0f} tokens/s"
+        + (f"; old vectors kept as {report.kept_old}" if report.kept_old else "")
+    )

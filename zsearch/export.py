@@ -1,0 +1,326 @@
+"""Export papers for review tools: RIS, BibTeX, CSV and JSON Lines.
+
+RIS is written by rispy and BibTeX by bibtexparser (2.x), so quoting and field syntax are
+theirs, not string templates; CSV and JSONL use the standard library. A paper's theme
+from ``zsearch cluster`` goes into RIS keywords (``KW``) and a BibTeX ``keywords`` field, so
+screening tools (ASReview, Rayyan, Zotero) can filter by it.
+
+Column names of the CSV follow ASReview's reader (``title``, ``abstract``, ``authors``,
+``keywords``, ``doi``), so the file loads there as it is.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from zsearch.errors import UsageError
+from zsearch.papers import Paper
+
+EXPORT_FORMATS = ("bibtex", "ris", "csv", "jsonl")
+CSV_COLUMNS = (
+    "id", "title", "authors", "year", "doi", "pmid", "arxiv_id", "url", "source",
+    "journal", "keywords", "theme", "theme_label", "abstract",
+)  # fmt: skip
+
+
+def theme_keyword(theme: int, label: str) -> str:
+    """The keyword a theme becomes in RIS/BibTeX: ``zsearch theme 2: heart failure, stroke``."""
+    return f"zsearch theme {theme}: {label}"
+
+
+def _keywords(paper: Paper, theme: tuple[int, str] | None) -> list[str]:
+    kws = [theme_keyword(*theme)] if theme else []
+    return kws + [c for c in paper.categories if c]
+
+
+def _journal(paper: Paper) -> str | None:
+    j = paper.extra.get("journal") if isinstance(paper.extra, dict) else None
+    return str(j) if j else None
+
+
+def _url(paper: Paper) -> str | None:
+    if paper.url:
+        return paper.url
+    if paper.doi:
+        return f"https://doi.org/{paper.doi}"
+    if paper.arxiv_id:
+        return f"https://arxiv.org/abs/{paper.arxiv_id}"
+    if paper.pmid:
+        return f"https://pubmed.ncbi.nlm.nih.gov/{paper.pmid}/"
+    return None
+
+
+# -- RIS --------------------------------------------------------------------------------
+
+
+def ris_record(paper: Paper, theme: tuple[int, str] | None = None) -> dict[str, Any]:
+    """One rispy reference dict for a paper (``TY`` JOUR for journal/PubMed/DOI records,
+    ``UNPB`` for arXiv preprints, ``GEN`` otherwise)."""
+    if _journal(paper) or paper.pmid:
+        ty = "JOUR"
+    elif paper.arxiv_id:
+        ty = "UNPB"
+    elif paper.doi:
+        ty = "JOUR"
+    else:
+        ty = "GEN"
+    rec: dict[str, Any] = {"type_of_reference": ty, "id": paper.id}
+    if paper.title:
+        rec["title"] = _one_line(paper.title)
+    if paper.authors:
+        rec["authors"] = list(paper.authors)
+    if paper.year:
+        rec["year"] = str(paper.year)
+    if paper.published:
+        rec["date"] = paper.published
+    if paper.abstract:
+        rec["abstract"] = _one_line(paper.abstract)
+    if paper.doi:
+        rec["doi"] = paper.doi
+    if _journal(paper):
+        rec["secondary_title"] = _journal(paper)
+    url = _url(paper)
+    if url:
+        rec["urls"] = [url]
+    if paper.pmid:
+        rec["accession_number"] = str(paper.pmid)
+    kws = _keywords(paper, theme)
+    if kws:
+        rec["keywords"] = kws
+    rec["name_of_database"] = ", ".join(paper.sources or [paper.source])
+    rec["notes"] = [f"zsearch id: {paper.id}"]
+    return rec
+
+
+def to_ris(papers: Iterable[Paper], themes: Mapping[str, tuple[int, str]] | None = None) -> str:
+    """RIS text for ``papers`` (readable by Zotero, EndNote, ASReview and rispy)."""
+    import rispy
+
+    themes = themes or {}
+    return rispy.dumps([ris_record(p, themes.get(p.id)) for p in papers])
+
+
+# -- BibTeX -----------------------------------------------------------------------------
+
+
+def _ascii_word(s: str) -> str:
+    s = unicodedata.normalize("NFKD", s).encode("ascii", "ignore").decode()
+    return re.sub(r"[^A-Za-z0-9]", "", s)
+
+
+def citation_key(paper: Paper) -> str:
+    """``<first author's last name><year><first title word>``, lower-case ASCII, e.g. ``smith2020deep``.
+
+    Falls back to the id's digits when there is no author or title.
+    """
+    last = ""
+    if paper.authors:
+        a = paper.authors[0]
+        last = a.split(",")[0] if "," in a else (a.split()[-1] if a.split() else "")
+    stop = {"a", "an", "the", "on", "of", "in", "for", "and", "to", "with", "from"}
+    word = next(
+        (w for w in (_ascii_word(w) for w in paper.title.split()) if w and w.lower() not in stop),
+        "",
+    )
+    key = (_ascii_word(last) + (str(paper.year) if paper.year else "") + word).lower()
+    return key or _ascii_word(paper.id).lower() or "paper"
+
+
+_BIB_ESCAPE = str.maketrans({"&": r"\&", "%": r"\%", "#": r"\#"})
+
+
+def _bib_value(s: str) -> str:
+    """One line, LaTeX's special text characters escaped, braces balanced (or dropped)."""
+    s = _one_line(s).translate(_BIB_ESCAPE)
+    depth = 0
+    for ch in s:
+        depth += ch == "{"
+        depth -= ch == "}"
+        if depth < 0:
+            break
+    if depth != 0:
+        s = s.replace("{", "").replace("}", "")
+    return s
+
+
+def bibtex_entry(paper: Paper, key: str, theme: tuple[int, str] | None = None) -> Any:
+    """A bibtexparser ``Entry``: ``@article`` with a journal or PMID, arXiv fields for
+    preprints, ``@misc`` otherwise."""
+    from bibtexparser.model import Entry, Field
+
+    fields: list[tuple[str, str]] = []
+    if paper.title:
+        fields.append(("title", _bib_value(paper.title)))
+    if paper.authors:
+        fields.append(("author", " and ".join(_bib_value(a) for a in paper.authors)))
+    if paper.year:
+        fields.append(("year", str(paper.year)))
+    journal = _journal(paper)
+    if journal:
+        fields.append(("journal", _bib_value(journal)))
+    if paper.doi:
+        fields.append(("doi", paper.doi))
+    if paper.arxiv_id:
+        fields += [("eprint", paper.arxiv_id), ("archiveprefix", "arXiv")]
+    if paper.pmid:
+        fields.append(("pmid", str(paper.pmid)))
+    url = _url(paper)
+    if url:
+        fields.append(("url", url))
+    if paper.abstract:
+        fields.append(("abstract", _bib_value(paper.abstract)))
+    kws = _keywords(paper, theme)
+    if kws:
+        fields.append(("keywords", ", ".join(_bib_value(k).replace(",", ";") for k in kws)))
+    fields.append(("note", f"zsearch id: {_bib_value(paper.id)}"))
+    kind = "article" if (journal or paper.pmid) else "misc"
+    return Entry(kind, key, [Field(k, v) for k, v in fields])
+
+
+def to_bibtex(papers: Iterable[Paper], themes: Mapping[str, tuple[int, str]] | None = None) -> str:
+    """BibTeX text for ``papers``; citation keys are made unique with a, b, c… suffixes."""
+    import bibtexparser
+    from bibtexparser.library import Library as BibLibrary
+
+    themes = themes or {}
+    lib = BibLibrary()
+    used: set[str] = set()
+    for p in papers:
+        base = citation_key(p)
+        key, n = base, 0
+        while key in used:
+            key = f"{base}{_suffix(n)}"
+            n += 1
+        used.add(key)
+        lib.add(bibtex_entry(p, key, themes.get(p.id)))
+    return bibtexparser.write_string(lib)
+
+
+def _suffix(n: int) -> str:
+    """0 -> 'a', 25 -> 'z', 26 -> 'aa'."""
+    s = ""
+    n += 1
+    while n:
+        n, r = divmod(n - 1, 26)
+        s = chr(97 + r) + s
+    return s
+
+
+# -- CSV / JSONL ------------------------------------------------------------------------
+
+
+def flat_record(paper: Paper, theme: tuple[int, str] | None = None) -> dict[str, Any]:
+    """A flat dict of a paper (no full text) with its theme, for CSV and JSONL."""
+    return {
+        "id": paper.id,
+        "title": _one_line(paper.title),
+        "authors": list(paper.authors),
+        "year": paper.year,
+        "doi": paper.doi,
+        "pmid": paper.pmid,
+        "arxiv_id": paper.arxiv_id,
+        "url": _url(paper),
+        "source": paper.source,
+        "journal": _journal(paper),
+        "keywords": _keywords(paper, theme),
+        "theme": theme[0] if theme else None,
+        "theme_label": theme[1] if theme else None,
+        "abstract": paper.abstract,
+    }
+
+
+def to_csv(papers: Iterable[Paper], themes: Mapping[str, tuple[int, str]] | None = None) -> str:
+    """CSV with ASReview-compatible columns; list cells are joined with ``"; "``."""
+    themes = themes or {}
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=list(CSV_COLUMNS), lineterminator="\n")
+    w.writeheader()
+    for p in papers:
+        rec = flat_record(p, themes.get(p.id))
+        w.writerow(
+            {
+                k: "; ".join(map(str, v)) if isinstance(v, list) else ("" if v is None else v)
+                for k, v in rec.items()
+            }
+        )
+    return buf.getvalue()
+
+
+def to_jsonl(papers: Iterable[Paper], themes: Mapping[str, tuple[int, str]] | None = None) -> str:
+    """One JSON object per line (the CSV's fields, lists kept as lists)."""
+    themes = themes or {}
+    return "".join(
+        json.dumps(flat_record(p, themes.get(p.id)), ensure_ascii=False) + "\n" for p in papers
+    )
+
+
+def export_papers(
+    papers: Sequence[Paper], fmt: str, themes: Mapping[str, tuple[int, str]] | None = None
+) -> str:
+    """The text of ``papers`` in ``fmt`` (one of :data:`EXPORT_FORMATS`)."""
+    writers = {"bibtex": to_bibtex, "ris": to_ris, "csv": to_csv, "jsonl": to_jsonl}
+    if fmt not in writers:
+        raise UsageError(f"unknown export format {fmt!r}; choose one of: {', '.join(EXPORT_FORMATS)}")
+    return writers[fmt](papers, themes)
+
+
+# -- inputs: id lists and cluster results -------------------------------------------------
+
+
+def read_id_list(text: str) -> list[str]:
+    """Paper ids from text: one per line (first column of CSV/TSV lines is fine), ``#``
+    comments and blank lines skipped, duplicates dropped, order kept. A JSON Lines
+    file of records with an ``id`` field also works (e.g. ``zsearch search --format jsonl``).
+    """
+    out: list[str] = []
+    seen: set[str] = set()
+    for line in text.splitlines():
+        s = line.strip()
+        if not s or s.startswith("#"):
+            continue
+        if s.startswith("{"):
+            try:
+                s = str(json.loads(s)["id"])
+            except (ValueError, KeyError, TypeError):
+                raise UsageError(f"a JSON line without an 'id': {s[:60]}") from None
+        else:
+            s = re.split(r"[\t,]", s)[0].strip().strip('"')
+        if s == "id" or not s:  # a CSV header
+            continue
+        if s not in seen:
+            seen.add(s)
+            out.append(s)
+    return out
+
+
+def themes_from_cluster_json(obj: Any) -> tuple[list[str], dict[str, tuple[int, str]]]:
+    """Paper ids (theme by theme) and ``id -> (theme, label)`` from ``zsearch cluster --format json``."""
+    if isinstance(obj, dict) and "themes" in obj:
+        themes = obj["themes"]
+    elif isinstance(obj, list):
+        themes = obj
+    else:
+        raise UsageError("not a zsearch cluster result: expected an object with 'themes'")
+    ids: list[str] = []
+    out: dict[str, tuple[int, str]] = {}
+    for t in themes:
+        try:
+            num, label = int(t["theme"]), str(t["label"])
+            members = t["ids"] if "ids" in t else [p["id"] for p in t["papers"]]
+        except (KeyError, TypeError, ValueError):
+            raise UsageError("not a zsearch cluster result: a theme lacks theme/label/ids") from None
+        for pid in members:
+            if pid not in out:
+                ids.append(pid)
+                out[pid] = (num, label)
+    return ids, out
+
+
+def _one_line(s: str | None) -> str:
+    return re.sub(r"\s+", " ", s or "").strip()

@@ -1,0 +1,215 @@
+"""Batch search: ``zsearch search --queries FILE|-`` runs many queries with one loaded model.
+
+Input, one query per line (``-`` reads standard input):
+
+* a plain line is a query; its id is its line number; blank lines and ``#`` comments are skipped;
+* a line starting with ``{`` is a JSON object: ``{"id": "q1", "query": "…", "k": 5,
+  "filters": {"year": "2020..2024", "source": "arxiv", "category": "cs.IR", "where": "…"}}``
+  (only ``query`` is required).
+
+Output: JSONL, one object per query in input order, written as each query finishes::
+
+    {"qid": "q1", "query": "…", "k": 5, "filters": {…}, "hits": [{rank, id, score, title, …}], "error": null}
+
+(``--format json`` writes the same objects as one array; ``csv`` one row per hit.) A bad line
+or a failing query gets an ``error`` and the run goes on; the exit code is then 1.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import IO, TYPE_CHECKING, Any
+
+from zsearch.errors import EmptyDatabase, RecordError, UsageError, ZsearchError
+
+if TYPE_CHECKING:
+    from zsearch.filters import Filters
+    from zsearch.library import Library
+
+# the keys of a JSONL line's "filters": the `zsearch search` filter flags, plus explicit years
+FILTER_KEYS = ("year", "year_from", "year_to", "source", "category", "author", "since", "where")
+CSV_COLUMNS = ["qid", "query", "rank", "score", "id", "year", "title", "source", "doi", "url", "error"]
+
+
+@dataclass
+class Query:
+    qid: str
+    query: str
+    k: int
+    filters: dict[str, Any] = field(default_factory=dict)
+
+
+def to_filters(filters: dict[str, Any] | None) -> "Filters":
+    """Per-query filters -> :class:`zsearch.filters.Filters` (as the search flags build them).
+
+    ``year``: ``"2019..2024"`` or ``2021``; ``year_from``/``year_to``: inclusive years;
+    ``source``, ``category``, ``author``: a string (comma-separated) or a list, any of them;
+    ``since``: ``YYYY-MM-DD``; ``where``: raw LanceDB SQL AND-ed to the rest.
+    """
+    from dataclasses import replace
+
+    from zsearch.filters import Filters
+
+    d = dict(filters or {})
+    unknown = set(d) - set(FILTER_KEYS)
+    if unknown:
+        raise UsageError(f"unknown filter {sorted(unknown)[0]!r}; known: {', '.join(FILTER_KEYS)}")
+    year = d.get("year")
+    f = Filters.build(year=str(year) if year is not None else None, source=d.get("source"),
+                      category=d.get("category"), author=d.get("author"), since=d.get("since"),
+                      where=d.get("where"))
+    for key in ("year_from", "year_to"):
+        if d.get(key) is not None:
+            try:
+                f = replace(f, **{key: int(d[key])})
+            except (TypeError, ValueError):
+                raise UsageError(f"{key} must be a year, not {d[key]!r}") from None
+    return f
+
+
+def filters_to_where(filters: dict[str, Any] | None) -> str | None:
+    """The LanceDB SQL condition per-query filters stand for (None: no filter)."""
+    return to_filters(filters).where()
+
+
+def parse_line(line: str, lineno: int, default_k: int) -> Query | None:
+    """One input line -> Query; None for a blank or ``#`` line; RecordError (``.record`` = ``line N``) if bad."""
+    text = line.strip()
+    if not text or text.startswith("#"):
+        return None
+    record = f"line {lineno}"
+    if not text.startswith("{"):
+        return Query(str(lineno), text, default_k)
+    try:
+        obj = json.loads(text)
+    except ValueError as exc:
+        raise RecordError(f"line {lineno}: not valid JSON ({exc.msg})", record=record) from None
+    if not isinstance(obj, dict):
+        raise RecordError(f"line {lineno}: expected a JSON object", record=record)
+    q = obj.get("query")
+    if not isinstance(q, str) or not q.strip():
+        raise RecordError(f"line {lineno}: no \"query\"", record=record)
+    k = obj.get("k", default_k)
+    if not isinstance(k, int) or k < 1:
+        raise RecordError(f"line {lineno}: k must be a positive integer, not {k!r}", record=record)
+    filters = obj.get("filters") or {}
+    if not isinstance(filters, dict):
+        raise RecordError(f"line {lineno}: \"filters\" must be an object", record=record)
+    qid = obj.get("id", obj.get("qid", lineno))
+    return Query(str(qid), q.strip(), k, filters)
+
+
+def read_queries(lines: Iterable[str], default_k: int = 10) -> Iterator[Query | RecordError]:
+    """Queries (or RecordErrors for bad lines), lazily, so standard input can stream."""
+    for n, line in enumerate(lines, start=1):
+        try:
+            q = parse_line(line, n, default_k)
+        except RecordError as exc:
+            yield exc
+            continue
+        if q is not None:
+            yield q
+
+
+def open_input(path: str) -> IO[str]:
+    """``-`` is standard input; anything else a UTF-8 text file."""
+    if path == "-":
+        return sys.stdin
+    try:
+        return open(path, encoding="utf-8")  # noqa: SIM115 - closed by the caller
+    except FileNotFoundError:
+        from zsearch.errors import NotFound
+
+        raise NotFound(f"no such file: {path}") from None
+
+
+@dataclass
+class BatchReport:
+    queries: int = 0
+    failed: int = 0
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.failed else 0
+
+
+def run_one(lib: "Library", q: Query, *, base: "Filters | None" = None, **search_kw: Any) -> dict[str, Any]:
+    """Run one query; a ZsearchError (bad filter, empty query) becomes the result's ``error``.
+
+    ``base``: filters every query gets (the command's flags), AND-ed with the line's own;
+    ``search_kw``: passed on to :meth:`Library.search` (``config``, ``rerank_top``…).
+    """
+    res: dict[str, Any] = {"qid": q.qid, "query": q.query, "k": q.k, "filters": q.filters, "hits": [], "error": None}
+    try:
+        own = to_filters(q.filters).where() if q.filters else None
+        hits = lib.search(q.query, k=q.k, filters=base or None, where=own, **search_kw)
+        res["hits"] = [h.to_dict() for h in hits]
+    except EmptyDatabase:
+        raise  # no query can succeed: stop with the one clear message
+    except ZsearchError as exc:
+        res["error"] = str(exc)
+    except Exception as exc:  # e.g. a raw `where` LanceDB rejects
+        res["error"] = f"{exc.__class__.__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+    return res
+
+
+def run_queries(lib: "Library", lines: Iterable[str], *, k: int = 10, fmt: str = "jsonl",
+                out: IO[str] | None = None, filters: "Filters | None" = None, **search_kw: Any) -> BatchReport:
+    """Run every query in ``lines`` against ``lib`` (one model load) and write results to ``out``.
+
+    ``fmt``: ``jsonl`` (one object per query, streamed), ``json`` (one array) or ``csv``
+    (one row per hit; a query with an error or no hits gets one row). ``filters`` and
+    ``search_kw`` apply to every query (see :func:`run_one`).
+    """
+    if fmt not in ("jsonl", "json", "csv"):
+        raise UsageError(f"--queries writes jsonl, json or csv, not {fmt!r}")
+    if k < 1:
+        raise UsageError("k must be at least 1")
+    out = out or sys.stdout
+    report = BatchReport()
+    collected: list[dict[str, Any]] = []
+    writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, extrasaction="ignore") if fmt == "csv" else None
+    if writer:
+        writer.writeheader()
+    for item in read_queries(lines, k):
+        report.queries += 1
+        if isinstance(item, RecordError):
+            res: dict[str, Any] = {"qid": item.record, "query": None, "k": None, "filters": {}, "hits": [],
+                                   "error": item.message}
+        else:
+            res = run_one(lib, item, base=filters, **search_kw)
+        if res["error"]:
+            report.failed += 1
+        if fmt == "jsonl":
+            out.write(json.dumps(res, ensure_ascii=False) + "\n")
+            out.flush()
+        elif fmt == "json":
+            collected.append(res)
+        else:
+            assert writer is not None
+            base = {"qid": res["qid"], "query": res["query"], "error": res["error"]}
+            for h in res["hits"] or [{}]:
+                writer.writerow({**base, **{c: h.get(c) for c in CSV_COLUMNS if c in h}})
+            out.flush()
+    if fmt == "json":
+        out.write(json.dumps(collected, ensure_ascii=False, indent=2) + "\n")
+        out.flush()
+    return report
+
+
+def run_queries_file(lib: "Library", path: str, *, k: int = 10, fmt: str = "jsonl",
+                     filters: "Filters | None" = None, **search_kw: Any) -> BatchReport:
+    """:func:`run_queries` on a file path or ``-`` (stdin); what ``search --queries`` calls.
+
+    ``fmt="table"`` (the search command's default) means jsonl here.
+    """
+    fh = open_input(path)
+    try:
+        return run_queries(lib, fh, k=k, fmt="jsonl" if fmt == "table" else fmt, filters=filters, **search_kw)
+    finally:
+        if fh is not sys.stdin:
+            fh.close()
