@@ -196,6 +196,17 @@ def main(argv: list[str] | None = None) -> int:
         results["extraction"] = bench_extraction(pdfs)
         results["rss_mb"]["after_extraction"] = peak_rss_mb()
 
+    if not stages - {"extraction"}:
+        results["peak_rss_mb"] = peak_rss_mb()
+        results["device"] = "cpu"
+        results["limit"] = args.limit
+        results["model_load_seconds"] = 0.0
+        if args.json:
+            print(json.dumps(results, indent=2))
+        else:
+            print_table(results)
+        return 0
+
     from zsearch.library import Library
 
     with tempfile.TemporaryDirectory(prefix="zsearch-bench-") as tmp:
@@ -285,7 +296,8 @@ def print_table(r: dict[str, Any]) -> None:
                 f"by CPU time {em['ratio_cpu']:.2f}x; min cosine {em['min_cosine_vs_plain']:.5f}",
             )
         )
-    rows.append(("model load", "", f"{r['model_load_seconds']:.1f} s", ""))
+    if r["model_load_seconds"]:
+        rows.append(("model load", "", f"{r['model_load_seconds']:.1f} s", ""))
     rows.append(
         (
             "peak RSS",

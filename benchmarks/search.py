@@ -26,7 +26,7 @@ import os
 import subprocess
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -60,7 +60,7 @@ def build(db: Path, n: int, seed: int = 0) -> tuple[np.ndarray, list[str]]:
     centres /= np.linalg.norm(centres, axis=1, keepdims=True)
     st = Store(db)
     st.ensure(MODEL_ID, DIM)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     t0 = time.perf_counter()
     sample = None
     for start in range(0, n, 10_000):

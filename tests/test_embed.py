@@ -54,6 +54,17 @@ def test_batches_cap_the_number_of_texts() -> None:
     assert token_budget_batches([1] * 5, budget=1000, max_batch=2) == [[0, 1], [2, 3], [4]]
 
 
+def test_long_texts_share_a_batch_only_with_equal_lengths() -> None:
+    # from 100 tokens up: the two 300s batch together (no padding), 290 alone; short ones pad
+    assert token_budget_batches([300, 20, 300, 290, 30], budget=1000, exact_from=100) == [
+        [0, 2],
+        [3],
+        [4, 1],
+    ]
+    # without the rule the same budget pads 290 up to 300
+    assert token_budget_batches([300, 20, 300, 290, 30], budget=1000) == [[0, 2, 3], [4, 1]]
+
+
 def test_padded_tokens_counts_each_batch_at_its_longest() -> None:
     lengths = [10, 300, 20, 290]
     assert padded_tokens(lengths, [[1, 3], [2, 0]]) == 2 * 300 + 2 * 20

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pytest
@@ -77,7 +77,7 @@ def store(tmp_path_factory):
     q = rng.standard_normal(DIM).astype(np.float32)
     q /= np.linalg.norm(q)
     rows = []
-    t0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    t0 = datetime(2026, 1, 1, tzinfo=UTC)
     for i in range(N):
         # paper i's similarity to q falls with i: paper 0 is the nearest, paper 299 the farthest
         noise = rng.standard_normal(DIM).astype(np.float32)

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from tinymodels import _one_thread, _qwen_like_tokenizer, install_in_hf_cache
+
 from zsearch.errors import ModelLoadError
 
 # zerank-2's template renders query -> system turn, document -> user turn, then the assistant prefix

@@ -85,7 +85,7 @@ def test_prisma_counts_by_hand():
          "counts": {"added": 5, "updated": 0, "unchanged": 0, "failed": 1}},
         {"timestamp": "2026-11-02T10:00:00Z", "command": "ingest arxiv", "query": "q2",
          "sources": [{"database": "arxiv", "query": "q2"}],  # no count: added+updated+unchanged+failed
-         "counts": {"added": 3, "updated": 1, "unchanged": 2, "failed": 0}},
+         "counts": {"added": 3, "updated": 1, "unchanged": 2, "failed": []}},  # IngestReport.to_dict()
         {"timestamp": "2026-11-03T10:00:00Z", "command": "search", "query": "a | b", "ids": ["x", "y"],
          "n_results": 2, "table_version": {"papers": 4, "chunks": 3}, "model": "m"},
         {"timestamp": "2026-11-03T11:00:00Z", "command": "cluster", "query": "c", "ids": ["y", "z"],

@@ -47,8 +47,9 @@ log = logging.getLogger(__name__)
 # sentence cut at one window's edge is whole in the next.
 WINDOW_OVERLAP_FRACTION = 0.125
 # Padded tokens per forward batch on CPU: 4k (16 × 256 for MiniLM). benchmarks/embed.py
-# --device cpu swept 4k/16k/64k: 4k was fastest (smaller activations stay in cache; 16k ran
-# 6% slower) and pads least when lengths vary (0.7% vs 2.2% on 1,000 SciFact abstracts).
+# --device cpu sweeps (docs/benchmarks.md): 4k-8k fastest, 16k 6% and 64k 15% slower than 4k
+# (smaller activations stay in cache); 4k also pads least when lengths vary (0.7% vs 2.2% at
+# 16k on 1,000 SciFact abstracts).
 DEFAULT_TOKEN_BUDGET = 4096
 # Bounds of the GPU budget derived from free memory: 8k is one full 8k-token paper. 64k is
 # the cap: on an H100 with zembed-1's architecture a 262k-token batch of 1k-token papers ran
@@ -57,8 +58,8 @@ DEFAULT_TOKEN_BUDGET = 4096
 GPU_BUDGET_MIN, GPU_BUDGET_MAX = 8192, 65536
 # From this length up, texts on a GPU share a batch only with texts of the same length (papers
 # cut at --max-tokens, say): a padded batch makes transformers pass SDPA an explicit mask, which
-# rules out its flash kernel — on an H100 a mixed-length corpus (256-32k tokens) ran at 11% MFU
-# padded against 36-47% unpadded. Below 4k the attention is a small share of the FLOPs.
+# rules out its flash kernel — on an H100 a mixed-length corpus (256-32k tokens) ran at 14% MFU
+# with padded long batches and 25% with this rule. Below 4k attention is a small share of FLOPs.
 GPU_EXACT_LENGTH_FROM = 4096
 # Fraction of free GPU memory (after the weights) the activations of one batch may use; the
 # rest is headroom for the allocator's fragmentation and SDPA workspaces.

@@ -109,7 +109,7 @@ def paper_id(dataset: str, doc_id: str) -> str:
 def doc_id(dataset: str, pid: str) -> str:
     """Inverse of :func:`paper_id` (the BEIR ``_id`` a run file must name)."""
     prefix = f"{ID_PREFIX}:{dataset}:"
-    return pid[len(prefix):] if pid.startswith(prefix) else pid
+    return pid.removeprefix(prefix)
 
 
 def beir_papers(data: BeirData) -> Iterator[Paper]:
@@ -117,19 +117,21 @@ def beir_papers(data: BeirData) -> Iterator[Paper]:
         yield Paper(id=paper_id(data.name, did), source=ID_PREFIX, title=title, abstract=text)
 
 
-def ensure_ingested(lib: "Library", data: BeirData, progress: Callable[[int, int], None] | None = None) -> bool:
+def ensure_ingested(lib: Library, data: BeirData, progress: Callable[[int, int], None] | None = None) -> bool:
     """Ingest ``data``'s corpus unless ``lib`` already holds exactly it with this model; True if reused."""
     marker = lib.home / FINGERPRINT_FILE
-    want = {"dataset": data.name, "corpus_sha256": data.corpus_sha256, "model": lib.model_name, "documents": len(data.corpus)}
-    if marker.is_file():
+    want = {"dataset": data.name, "corpus_sha256": data.corpus_sha256, "documents": len(data.corpus)}
+    info = lib.store.model_info()  # (model id, dim) stored with the vectors; None for a new database
+    if marker.is_file() and info is not None:
         try:
             have = json.loads(marker.read_text())
         except json.JSONDecodeError:
             have = {}
-        if have == want and lib.store.count() == len(data.corpus):
+        if have == {**want, "model": info[0]} and lib.store.count() == len(data.corpus):
             return True
     lib.ingest_papers(beir_papers(data), progress=progress)
-    marker.write_text(json.dumps(want, indent=2) + "\n")
+    stored = lib.store.model_info()
+    marker.write_text(json.dumps({**want, "model": stored[0] if stored else lib.model_name}, indent=2) + "\n")
     return False
 
 
@@ -137,9 +139,9 @@ def ensure_ingested(lib: "Library", data: BeirData, progress: Callable[[int, int
 
 
 def run_queries(
-    lib: "Library",
+    lib: Library,
     data: BeirData,
-    config: "SearchConfig | None" = None,
+    config: SearchConfig | None = None,
     *,
     depth: int = RUN_DEPTH,
     filters: Any = None,
@@ -196,9 +198,9 @@ class EvalResult:
 
 
 def evaluate_configs(
-    lib: "Library",
+    lib: Library,
     data: BeirData,
-    configs: Mapping[str, "SearchConfig | None"],
+    configs: Mapping[str, SearchConfig | None],
     *,
     filters: Any = None,
 ) -> list[EvalResult]:
@@ -214,19 +216,22 @@ def evaluate_configs(
     return out
 
 
-def compare_configs(rerank: str | None = None, rerank_top: int | None = None) -> dict[str, "SearchConfig"]:
-    """dense only, BM25 only, plain RRF hybrid, the default (hybrid + second stage), and + rerank."""
+def compare_configs(rerank: str | None = None, rerank_top: int | None = None) -> dict[str, SearchConfig]:
+    """dense only, BM25 only, plain RRF, the second-stage candidates, the default, and + rerank."""
     from zsearch.search import DEFAULT_CONFIG, SearchConfig
 
     cfgs: dict[str, SearchConfig] = {
-        "dense": SearchConfig(mode="dense", second_stage=None),
-        "bm25": SearchConfig(mode="bm25", second_stage=None),
-        "hybrid (RRF)": SearchConfig(mode="hybrid", fusion="rrf", second_stage=None, weights=None,
-                                     fts_query="raw"),
-        "hybrid + second stage (default)": DEFAULT_CONFIG,
+        "dense": SearchConfig(mode="dense"),
+        "bm25": SearchConfig(mode="bm25"),
+        "hybrid (RRF k=60)": SearchConfig(mode="hybrid", fusion="rrf"),
+        # field weighting: BM25 over titles as a third list (best weight for BM25 alone: 0.2)
+        "hybrid + title field (convex)": SearchConfig(mode="hybrid", fusion="convex", title_field=True,
+                                                      weights={"dense": 0.5, "bm25": 0.5, "title": 0.1}),
+        "hybrid (RRF k=60, BM25 weight 2)": SearchConfig(mode="hybrid", fusion="rrf", weights={"dense": 1.0, "bm25": 2.0}),
+        "default (convex 0.5/0.5)": DEFAULT_CONFIG,
     }
     if rerank:
-        cfgs[f"default + rerank {rerank}"] = DEFAULT_CONFIG.replace(
+        cfgs[f"default + rerank {rerank} (top {rerank_top or DEFAULT_CONFIG.rerank_top})"] = DEFAULT_CONFIG.replace(
             rerank=rerank, rerank_top=rerank_top or DEFAULT_CONFIG.rerank_top)
     return cfgs
 

@@ -94,7 +94,7 @@ class Filters:
         author: list[str] | tuple[str, ...] | str | None = None,
         since: str | None = None,
         where: str | None = None,
-    ) -> "Filters":
+    ) -> Filters:
         """From CLI-style strings: ``year="2019..2024"``, ``source="arxiv,pubmed"``…"""
         lo, hi = parse_years(year) if year else (None, None)
         srcs = _split(source)
@@ -161,7 +161,7 @@ def _split(v: list[str] | tuple[str, ...] | str | None) -> list[str]:
     return out
 
 
-def where_of(filters: "Filters | str | None") -> str | None:
+def where_of(filters: Filters | str | None) -> str | None:
     """Accept a Filters, a raw SQL string or None (the forms Library.search takes)."""
     if filters is None:
         return None

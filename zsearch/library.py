@@ -82,37 +82,49 @@ def _identifier_keys(p: Paper) -> list[str]:
 class Library:
     """A zsearch database: papers, their vectors, and the model that made them."""
 
-    def __init__(self, settings: Settings, *, model: str | None = None, device: str | None = None):
+    def __init__(self, settings: Settings, *, model: str | None = None, device: str | None = None,
+                 dim: int | None = None, max_tokens: int | None = None):
         self.settings = settings
         self.home = settings.home
         self.home.mkdir(parents=True, exist_ok=True)
+        from zsearch.reembed import finish_interrupted_switch
+
+        finish_interrupted_switch(self.home)  # a reembed killed mid-switch is completed first
         self.store = Store(self.home)
         self.device = device or settings.device
+        self.max_tokens = max_tokens
         self._embedder: Embedder | None = None
         info = self.store.model_info()
         if model is None:
-            # a database remembers its model; a new one takes the configured default
+            # a database remembers its model (and dimension); a new one takes the configured default
             self.model_name = info[0] if info else settings.model
+            self.dim = info[1] if info else dim
         else:
             self.model_name = model
+            self.dim = dim
             if info:
                 from zsearch.embed import resolve_profile
 
                 wanted = resolve_profile(model).model_id
-                if wanted != info[0]:
+                if wanted != info[0] or (dim is not None and dim != info[1]):
                     raise ModelMismatch(
-                        f"the database at {self.home} was embedded with {info[0]} ({info[1]} dims), not {wanted}",
+                        f"the database at {self.home} was embedded with {info[0]} ({info[1]} dims), "
+                        f"not {wanted}" + (f" ({dim} dims)" if dim else ""),
                         hint=f"open it without --model, or `zsearch reembed --model {model}`",
                     )
+                self.dim = info[1]
 
     @classmethod
-    def open(cls, db: str | Path | None = None, *, model: str | None = None, device: str | None = None) -> "Library":
+    def open(cls, db: str | Path | None = None, *, model: str | None = None, device: str | None = None,
+             dim: int | None = None, max_tokens: int | None = None) -> "Library":
         """Open (or create) the database in ``db``, ``$ZSEARCH_HOME`` or the user data dir.
 
-        ``model`` names an embedding profile or sentence-transformers model; by default a
-        database uses the model it was made with. Asking for another is ModelMismatch.
+        ``model`` names an embedding profile or sentence-transformers model (``dim``: a
+        reduced output dimension it offers; ``max_tokens``: the context to use); by default a
+        database uses the model and dimension it was made with. Asking for another is
+        ModelMismatch.
         """
-        return cls(Settings.load(db), model=model, device=device)
+        return cls(Settings.load(db), model=model, device=device, dim=dim, max_tokens=max_tokens)
 
     # -- model ---------------------------------------------------------------------------
     @property
@@ -120,7 +132,7 @@ class Library:
         if self._embedder is None:
             from zsearch.embed import load_embedder
 
-            emb = load_embedder(self.model_name, device=self.device)
+            emb = load_embedder(self.model_name, device=self.device, dim=self.dim, max_tokens=self.max_tokens)
             self.store.ensure(emb.model_id, emb.dim)
             self._embedder = emb
         return self._embedder
@@ -237,44 +249,9 @@ class Library:
 
     def _embed_papers(self, papers: list[Paper], old_rows: dict[str, Any],
                       target_of: dict[str, str | None], now: Any) -> tuple[list[dict], list[dict], int]:
-        """One vector per paper, plus passage vectors for papers longer than the model's context.
-
-        A paper that fits the context is embedded whole. A longer one gets its title+abstract
-        as the paper vector and overlapping windows over its whole text as passages.
-        """
         if not papers:
             return [], [], 0
-        emb = self.embedder
-        docs = [p.document_text or p.id for p in papers]
-        counts = emb.count_tokens(docs)
-        texts: list[str] = []
-        owner: list[tuple[int, int]] = []  # (paper index, -1 for the paper vector or window n)
-        for i, (p, n) in enumerate(zip(papers, counts)):
-            if n + 2 <= emb.max_tokens:
-                texts.append(docs[i])
-                owner.append((i, -1))
-                continue
-            texts.append(p.head_text or docs[i])
-            owner.append((i, -1))
-            for j, w in enumerate(emb.windows(docs[i])):
-                texts.append(w)
-                owner.append((i, j))
-        vecs = emb.encode_documents(texts)
-        paper_vec: dict[int, np.ndarray] = {}
-        chunk_rows: list[dict[str, Any]] = []
-        n_chunks = [0] * len(papers)
-        for (i, j), v, t in zip(owner, vecs, texts):
-            if j < 0:
-                paper_vec[i] = v
-            else:
-                chunk_rows.append({"id": f"{papers[i].id}#{j}", "paper_id": papers[i].id, "idx": j, "text": t, "vector": v})
-                n_chunks[i] += 1
-        rows = []
-        for i, p in enumerate(papers):
-            old = old_rows.get(target_of.get(p.id) or "")
-            rows.append(paper_row(p, vector=paper_vec[i], token_count=counts[i], n_chunks=n_chunks[i],
-                                  added=old["added"] if old else now))
-        return rows, chunk_rows, int(sum(counts))
+        return embed_papers(self.embedder, papers, old_rows, target_of, now)
 
     def delete(self, ids: Sequence[str]) -> int:
         """Withdraw papers by canonical id (``pmid:N``, ``arxiv:…``, ``doi:…``); returns how many.
@@ -362,6 +339,8 @@ class Library:
             raise UsageError("k must be at least 1")
         cfg = config or DEFAULT_CONFIG
         name = rerank if rerank is not None else (cfg.rerank if config is not None else self.settings.rerank)
+        if name and name.strip().lower() == "none":  # `--rerank none` switches a configured default off
+            name = None
         cfg = cfg.replace(rerank=name or None, rerank_top=rerank_top or cfg.rerank_top).check()
         conds = [c for c in (where_of(filters), where) if c]
         sql = " AND ".join(f"({c})" for c in conds) if len(conds) > 1 else (conds[0] if conds else None)
@@ -462,6 +441,50 @@ class Library:
         from zsearch.lock import writer_lock
 
         return writer_lock(self.home, wait=wait, purpose=purpose)
+
+
+def embed_papers(emb: "Embedder", papers: list[Paper], old_rows: dict[str, Any],
+                 target_of: dict[str, str | None], now: Any) -> tuple[list[dict], list[dict], int]:
+    """Paper rows and passage rows for ``papers``, embedded with ``emb``; and the tokens read.
+
+    A paper that fits the model's context is embedded whole: one vector, no passages. A
+    longer one gets a paper vector — its title+abstract with a short-context model, or its
+    text up to the context with a long-context one — and overlapping windows over its whole
+    text as passages, so nothing past the context is lost (docs/long-papers.md).
+    ``old_rows``/``target_of`` carry the stored rows of updated papers (their ``added`` time).
+    """
+    if not papers:
+        return [], [], 0
+    docs = [p.document_text or p.id for p in papers]
+    counts = emb.count_tokens(docs)
+    texts: list[str] = []
+    owner: list[tuple[int, int]] = []  # (paper index, -1 for the paper vector or window n)
+    for i, (p, n) in enumerate(zip(papers, counts)):
+        if n <= emb.doc_token_limit:
+            texts.append(docs[i])
+            owner.append((i, -1))
+            continue
+        texts.append(docs[i] if emb.long_context else (p.head_text or docs[i]))
+        owner.append((i, -1))
+        for j, w in enumerate(emb.windows(docs[i])):
+            texts.append(w)
+            owner.append((i, j))
+    vecs = emb.encode_documents(texts)
+    paper_vec: dict[int, np.ndarray] = {}
+    chunk_rows: list[dict[str, Any]] = []
+    n_chunks = [0] * len(papers)
+    for (i, j), v, t in zip(owner, vecs, texts):
+        if j < 0:
+            paper_vec[i] = v
+        else:
+            chunk_rows.append({"id": f"{papers[i].id}#{j}", "paper_id": papers[i].id, "idx": j, "text": t, "vector": v})
+            n_chunks[i] += 1
+    rows = []
+    for i, p in enumerate(papers):
+        old = old_rows.get(target_of.get(p.id) or "")
+        rows.append(paper_row(p, vector=paper_vec[i], token_count=counts[i], n_chunks=n_chunks[i],
+                              added=old["added"] if old else now))
+    return rows, chunk_rows, int(sum(counts))
 
 
 def _probe_paper(pid: str) -> Paper | None:

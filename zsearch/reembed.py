@@ -81,7 +81,6 @@ def reembed(
     """Re-embed every paper of the database at ``db`` with ``model``; switch when all are done."""
     from zsearch.config import Settings
     from zsearch.embed import load_embedder
-    from zsearch.library import Library
     from zsearch.store import CHUNKS, PAPERS, Store, chunks_schema, papers_schema
 
     t0 = time.perf_counter()
@@ -122,7 +121,6 @@ def reembed(
             staged_p.delete(sql_in("id", stale[i : i + 500]))
     todo = [i for i in live if done.get(i) != live[i]]
 
-    lib = Library.__new__(Library)  # only its embedding policy is used: one vector or passages
     for start in range(0, len(todo), REEMBED_BATCH):
         ids = todo[start : start + REEMBED_BATCH]
         rows = store.get_rows(ids)
@@ -130,7 +128,7 @@ def reembed(
         target = {p.id: p.id for p in papers}
         from zsearch.store import now_utc
 
-        paper_rows, chunk_rows, tokens = lib._embed_papers(papers, emb, rows, target, now_utc())
+        paper_rows, chunk_rows, tokens = _embed_like_ingest(emb, papers, rows, target, now_utc())
         for r in paper_rows:  # keep the stored timestamps: the paper did not change
             old = rows[r["id"]]
             r["added"], r["updated"] = old["added"], old["updated"]
@@ -161,6 +159,14 @@ def reembed(
             shutil.rmtree(_table_dir(home, name), ignore_errors=True)
     report.seconds = time.perf_counter() - t0
     return report
+
+
+def _embed_like_ingest(emb: Any, papers: list[Any], rows: dict[str, Any], target: dict[str, Any], now: Any) -> Any:
+    """Paper and chunk rows exactly as an ingest makes them (the library's one-vector-or-passages
+    policy), computed with ``emb`` instead of the database's current model."""
+    from zsearch.library import embed_papers
+
+    return embed_papers(emb, papers, rows, target, now)
 
 
 def _row_paper(row: dict[str, Any]) -> Any:

@@ -109,6 +109,7 @@ def plot_clusters(
             ha="center", va="center", fontsize=9, fontweight="bold", zorder=4,
             bbox={"boxstyle": "round,pad=0.3", "fc": "white", "ec": colours[t.theme - 1], "lw": 1.5, "alpha": 0.9},
         )
+    ax.margins(0.12)  # room for the label boxes of themes at the edge
     ax.set_xticks([])
     ax.set_yticks([])
     for side in ("top", "right"):

@@ -130,7 +130,7 @@ def locate(profile: RerankProfile) -> str:
         raise _not_here(profile, why)
     try:
         return str(snapshot_download(profile.model_id, cache_dir=str(hf_cache_dir())))
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         raise _not_here(profile, f"the download failed: {type(exc).__name__}") from exc
 
 
@@ -241,7 +241,7 @@ def load_reranker(name: str, *, device: str | None = None, trust_remote_code: bo
                              model_kwargs=model_kwargs)
     except ZsearchError:
         raise
-    except Exception as exc:  # noqa: BLE001 - any load failure is one clear error
+    except Exception as exc:
         first = str(exc).splitlines()[0] if str(exc) else ""
         raise ModelLoadError(
             f"cannot load reranker {profile.model_id!r} from {path}: {type(exc).__name__}: {first}",

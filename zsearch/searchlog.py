@@ -201,14 +201,14 @@ def prisma_summary(records: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
                 db = str(s.get("database") or "?")
                 n = s.get("count")
                 if n is None:
-                    n = sum(int(c.get(x, 0) or 0) for x in ("added", "updated", "unchanged", "failed"))
+                    n = sum(_n(c.get(x)) for x in ("added", "updated", "unchanged", "failed"))
                 per_source.setdefault(db, []).append(
                     {"query": s.get("query"), "date": date, "count": int(n), "timestamp": r.get("timestamp")}
                 )
                 identified[db] = identified.get(db, 0) + int(n)
-            dup += int(c.get("updated", 0) or 0) + int(c.get("unchanged", 0) or 0)
-            failed += int(c.get("failed", 0) or 0)
-            added += int(c.get("added", 0) or 0)
+            dup += _n(c.get("updated")) + _n(c.get("unchanged"))
+            failed += _n(c.get("failed"))
+            added += _n(c.get("added"))
         elif cmd in ("search", "cluster"):
             tv = r.get("table_version") or {}
             searches.append(
@@ -239,6 +239,13 @@ def prisma_summary(records: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
             "returned_by_searches": len(returned),
         },
     }
+
+
+def _n(v: Any) -> int:
+    """A count from an ingest record: a number, or a list (IngestReport.to_dict()'s failures)."""
+    if isinstance(v, (list, tuple)):
+        return len(v)
+    return int(v or 0)
 
 
 def prisma_markdown(summary: Mapping[str, Any]) -> str:

@@ -18,7 +18,8 @@ if TYPE_CHECKING:
 
 
 def open_library(db: Optional[Path], model: Optional[str] = None, *, lock: str | None = None,
-                 wait: float | None = None) -> "Library":
+                 wait: float | None = None, dim: int | None = None, max_tokens: int | None = None,
+                 device: str | None = None) -> "Library":
     """Open the database; ``lock="zsearch ingest …"`` also holds the writer lock until the command ends.
 
     Writers (ingest, refresh) take turns: a second one waits ``wait`` seconds (default
@@ -28,7 +29,7 @@ def open_library(db: Optional[Path], model: Optional[str] = None, *, lock: str |
 
     from zsearch.library import Library
 
-    lib = Library.open(db, model=model)
+    lib = Library.open(db, model=model, dim=dim, max_tokens=max_tokens, device=device)
     if lock:
         from zsearch.cli import command_resources
         from zsearch.lock import writer_lock
@@ -87,7 +88,10 @@ def print_ingest_summary(report: "IngestReport", fmt: str = "table") -> None:
 def ingest_pdf(
     paths: list[Path] = typer.Argument(..., help="PDF files or folders (searched recursively)."),
     db: Optional[Path] = typer.Option(None, "--db", help=DB_OPTION_HELP),
-    model: Optional[str] = typer.Option(None, "--model", help="Embedding model for a new database (default: minilm)."),
+    model: Optional[str] = typer.Option(None, "--model", help="Embedding model for a new database (default: minilm; see `zsearch models`)."),
+    dim: Optional[int] = typer.Option(None, "--dim", help="Output dimension for a new database, from those the model offers."),
+    max_tokens: Optional[int] = typer.Option(None, "--max-tokens", help="Context to embed a paper whole in (default: the model's)."),
+    device: Optional[str] = typer.Option(None, "--device", help="cpu, cuda, cuda:1, … (default: every GPU, else the CPU)."),
     fmt: str = typer.Option("table", "--format", help="Summary format: table (stderr) or json (stdout)."),
     wait: Optional[float] = typer.Option(None, "--wait", help="Seconds to wait if another ingest or refresh is writing (default $ZSEARCH_LOCK_WAIT or 0)."),
 ) -> None:
@@ -103,7 +107,7 @@ def ingest_pdf(
     from zsearch.sources.pdf import iter_pdf_paths
 
     files = list(iter_pdf_paths(paths))
-    lib = open_library(db, model, lock="zsearch ingest pdf", wait=wait)
+    lib = open_library(db, model, lock="zsearch ingest pdf", wait=wait, dim=dim, max_tokens=max_tokens, device=device)
     with progress_bar("ingest pdf", len(files)) as advance:
         report = lib.ingest_pdfs(files, progress=advance)
     print_ingest_summary(report, fmt)

@@ -6,11 +6,10 @@ import json
 import sys
 import tempfile
 from pathlib import Path
-from typing import Optional
 
 import typer
 
-from zsearch.cli import DB_OPTION_HELP, check_format, err
+from zsearch.cli import check_format, err
 from zsearch.cli.review import eval_app
 
 
@@ -20,12 +19,12 @@ def eval_beir(
     split: str = typer.Option("test", "--split", help="Which qrels/SPLIT.tsv to score (train, dev, test)."),
     compare: bool = typer.Option(False, "--compare", help="Score dense only, BM25 only, plain RRF hybrid, the default "
                                  "(hybrid + second stage) and, with --rerank, + rerank, in one table."),
-    run_file: Optional[Path] = typer.Option(None, "--run", help="Write the run (default configuration) in TREC format here."),
+    run_file: Path | None = typer.Option(None, "--run", help="Write the run (default configuration) in TREC format here."),
     fmt: str = typer.Option("table", "--format", help="table or json."),
-    db: Optional[Path] = typer.Option(None, "--db", help="Database to ingest the corpus into and reuse (default: a "
+    db: Path | None = typer.Option(None, "--db", help="Database to ingest the corpus into and reuse (default: a "
                                       "throw-away one). Reused when it already holds this corpus with this model."),
-    model: Optional[str] = typer.Option(None, "--model", help="Embedding model for a new database (default: minilm)."),
-    rerank: Optional[str] = typer.Option(None, "--rerank", help="Rerank with this cross-encoder (profile, hub name or path)."),
+    model: str | None = typer.Option(None, "--model", help="Embedding model for a new database (default: minilm)."),
+    rerank: str | None = typer.Option(None, "--rerank", help="Rerank with this cross-encoder (profile, hub name or path)."),
     rerank_top: int = typer.Option(50, "--rerank-top", help="Candidates the reranker re-orders."),
     mode: str = typer.Option("hybrid", "--mode", help="hybrid, dense or bm25 (without --compare)."),
 ) -> None:

@@ -244,15 +244,16 @@ def find_gutter(boxes: list[tuple[float, float, float, float]], width: float) ->
     total = sum(b[3] - b[1] for b in boxes)
     if total <= 0:
         return None
+    import numpy as np
+
     lo, hi = int(width * 0.3), int(width * 0.7)
-    best_x, best_cross = lo, float("inf")
-    for x in range(lo, hi + 1, 2):
-        cross = sum(b[3] - b[1] for b in boxes if b[0] < x < b[2])
-        # prefer the centre among equally empty strips
-        if cross < best_cross or (
-            cross == best_cross and abs(x - width / 2) < abs(best_x - width / 2)
-        ):
-            best_x, best_cross = x, cross
+    arr = np.asarray(boxes, dtype=np.float64)
+    xs = np.arange(lo, hi + 1, 2, dtype=np.float64)
+    inside = (arr[:, 0][None, :] < xs[:, None]) & (xs[:, None] < arr[:, 2][None, :])
+    crossing = inside.astype(np.float64) @ (arr[:, 3] - arr[:, 1])
+    # the least crossed x; among equally empty strips, the one nearest the centre
+    order = np.lexsort((np.abs(xs - width / 2), crossing))
+    best_x, best_cross = int(xs[order[0]]), float(crossing[order[0]])
     left = sum(b[3] - b[1] for b in boxes if b[2] <= best_x)
     right = sum(b[3] - b[1] for b in boxes if b[0] >= best_x)
     if best_cross <= 0.15 * total and left >= 0.2 * total and right >= 0.2 * total:
@@ -478,18 +479,17 @@ _WORD_START_RE = re.compile(r"^([A-Za-z]+)")
 
 def _join_lines(lines: list[str], vocab: set[str]) -> str:
     """Lines of one paragraph as one string, de-hyphenating line ends."""
-    out = ""
+    parts: list[str] = []  # one per line (joined with spaces at the end: linear time)
     for line in lines:
-        if not out:
-            out = line
-            continue
-        m, n = _HYPHEN_END_RE.search(out), _WORD_START_RE.match(line)
+        prev = parts[-1] if parts else ""
+        m = _HYPHEN_END_RE.search(prev) if prev.endswith("-") else None
+        n = _WORD_START_RE.match(line) if m else None
         if m and n:
             word = join_hyphenated(m.group(1), n.group(1), vocab)
-            out = out[: m.start()] + word + line[n.end() :]
+            parts[-1] = prev[: m.start()] + word + line[n.end() :]
         else:
-            out = f"{out} {line}"
-    return out
+            parts.append(line)
+    return " ".join(parts)
 
 
 def _continues(prev: str, nxt: str) -> bool:
