@@ -17,8 +17,8 @@ from zsearch.cli.review import eval_app
 def eval_beir(
     directory: Path = typer.Argument(..., help="A BEIR dataset directory: corpus.jsonl, queries.jsonl, qrels/SPLIT.tsv."),
     split: str = typer.Option("test", "--split", help="Which qrels/SPLIT.tsv to score (train, dev, test)."),
-    compare: bool = typer.Option(False, "--compare", help="Score dense only, BM25 only, plain RRF hybrid, the default "
-                                 "(hybrid + second stage) and, with --rerank, + rerank, in one table."),
+    compare: bool = typer.Option(False, "--compare", help="Score dense only, BM25 only, plain RRF hybrid, fusion variants, the default "
+                                 "(convex fusion) and, with --rerank, default + rerank, in one table."),
     run_file: Path | None = typer.Option(None, "--run", help="Write the run (default configuration) in TREC format here."),
     fmt: str = typer.Option("table", "--format", help="table or json."),
     db: Path | None = typer.Option(None, "--db", help="Database to ingest the corpus into and reuse (default: a "
