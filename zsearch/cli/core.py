@@ -94,6 +94,8 @@ def ingest_pdf(
     device: Optional[str] = typer.Option(None, "--device", help="cpu, cuda, cuda:1, … (default: every GPU, else the CPU)."),
     fmt: str = typer.Option("table", "--format", help="Summary format: table (stderr) or json (stdout)."),
     wait: Optional[float] = typer.Option(None, "--wait", help="Seconds to wait if another ingest or refresh is writing (default $ZSEARCH_LOCK_WAIT or 0)."),
+    log: Optional[Path] = typer.Option(None, "--log", help="Append a record of this run to a search log (JSONL)."),
+    review: Optional[Path] = typer.Option(None, "--review", help="Review directory: every run is logged there (default $ZSEARCH_REVIEW_DIR)."),
 ) -> None:
     """Ingest PDFs: extract text and metadata, embed, store.
 
@@ -110,6 +112,11 @@ def ingest_pdf(
     lib = open_library(db, model, lock="zsearch ingest pdf", wait=wait, dim=dim, max_tokens=max_tokens, device=device)
     with progress_bar("ingest pdf", len(files)) as advance:
         report = lib.ingest_pdfs(files, progress=advance)
+    from zsearch.searchlog import log_run
+
+    what = " ".join(str(p) for p in paths)
+    log_run("ingest pdf", query=what, lib=lib, sources=[{"database": "pdf", "query": what, "count": len(files)}],
+            counts=report.to_dict(), ids=report.ids, log=log, review_dir=review)
     print_ingest_summary(report, fmt)
     raise typer.Exit(report.exit_code)
 
