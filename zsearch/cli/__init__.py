@@ -142,3 +142,4 @@ def main(argv: list[str] | None = None) -> int:
 
 # Command modules register themselves on `app` / `ingest_app` when imported.
 from zsearch.cli import core, models, pipeline, review, sources  # noqa: E402,F401
+from zsearch.cli import evaluate  # noqa: E402,F401  (after review: it adds to review's eval_app)

@@ -148,7 +148,7 @@ def render_hits(hits: list[Any]) -> None:
 
 @app.command()
 def search(
-    query: str = typer.Argument(..., help="A research question or keywords."),
+    query: Optional[str] = typer.Argument(None, help="A research question or keywords (or use --queries)."),
     k: int = typer.Option(10, "-k", "--k", help="Number of results."),
     db: Optional[Path] = typer.Option(None, "--db", help=DB_OPTION_HELP),
     fmt: str = typer.Option("table", "--format", help="table (for people), json, jsonl or csv (stdout only)."),
@@ -162,6 +162,9 @@ def search(
     category: Optional[list[str]] = typer.Option(None, "--category", help="arXiv category (cs.CL) or MeSH term, as stored (repeatable)."),
     author: Optional[list[str]] = typer.Option(None, "--author", help="Part of an author's name, any case (repeatable)."),
     since: Optional[str] = typer.Option(None, "--since", help="Added to the library or published on/after YYYY-MM-DD."),
+    queries: Optional[str] = typer.Option(None, "--queries", help="Run one query per line of FILE ('-' = stdin; JSONL lines may set id, k, filters); the model loads once; writes JSONL."),
+    log: Optional[Path] = typer.Option(None, "--log", help="Append a record of this search to a search log (JSONL)."),
+    review: Optional[Path] = typer.Option(None, "--review", help="Review directory: every run is logged there (default $ZSEARCH_REVIEW_DIR)."),
 ) -> None:
     """Hybrid search: dense vectors + BM25 full text, fused; optional cross-encoder rerank.
 
@@ -179,7 +182,21 @@ def search(
     if name and name.lower() == "none":
         name = None
     config = DEFAULT_CONFIG.replace(mode=mode, rerank=name or None)
+    if queries is not None:
+        from zsearch.queries import run_queries_file
+
+        raise typer.Exit(run_queries_file(lib, queries, k=k, fmt=fmt, filters=filters, config=config,
+                                          rerank_top=rerank_top).exit_code)
+    if query is None:
+        from zsearch.errors import UsageError
+
+        raise UsageError("give a query, or --queries FILE")
     hits = lib.search(query, k=k, filters=filters, config=config, rerank_top=rerank_top)
+    from zsearch.searchlog import log_run
+
+    where = filters.where() if filters else None
+    log_run("search", query=query, lib=lib, ids=[h.id for h in hits], params={"k": k, "mode": mode, "rerank": name},
+            filters=({"where": where} if where else {}), log=log, review_dir=review)
     if fmt == "table":
         render_hits(hits)
     else:
