@@ -188,9 +188,9 @@ def build_random_embedder(arch: dict[str, int], device: str, max_tokens: int) ->
     import torch
     from sentence_transformers import SentenceTransformer
     from sentence_transformers.sentence_transformer.modules import Normalize, Pooling
+    from tinymodels import build_tiny_zembed
     from transformers import Qwen3Config, Qwen3Model
 
-    from tinymodels import build_tiny_zembed
     from zsearch.embed import Embedder, Profile
 
     tmp = Path(tempfile.mkdtemp(prefix="zsearch-bench-"))

@@ -130,7 +130,7 @@ def main() -> None:
             rows.append((kind, n_small, rs, n_big, rb, e2e, big.stat().st_size))
     label = {"arxiv": "arxiv-dump", "pubmed": "pubmed-xml"}
     print(f"{'source':<11} {'parse small':>22} {'parse big':>24} {'RSS big/small':>14} {'end to end':>22}")
-    for kind, n_small, rs, n_big, rb, e2e, size in rows:
+    for kind, _n_small, rs, _n_big, rb, e2e, size in rows:
         print(f"{label[kind]:<11} "
               f"{rs['records']:>6} @ {rs['rate']:>7.0f} rec/s "
               f"{rb['records']:>7} @ {rb['rate']:>7.0f} rec/s "

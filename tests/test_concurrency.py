@@ -19,10 +19,15 @@ import time
 from pathlib import Path
 
 import pytest
-
-from replay import Reply, ReplayServer
-from test_refresh import EU, EUTILS, ROOT, serve_sources, source_env
-from test_refresh import one_model  # noqa: F401  (fixture: the real model, loaded once per session)
+from replay import ReplayServer, Reply
+from test_refresh import (
+    EU,
+    EUTILS,
+    ROOT,
+    one_model,  # noqa: F401  (fixture: the real model, loaded once per session)
+    serve_sources,
+    source_env,
+)
 
 PIPELINE_REGISTERED = re.search(r"^from zsearch\.cli import .*\bpipeline\b", (ROOT / "zsearch" / "cli" / "__init__.py")
                                 .read_text(encoding="utf-8"), flags=re.M) is not None

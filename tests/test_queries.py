@@ -8,11 +8,10 @@ import json
 from pathlib import Path
 
 import pytest
-
 from test_refresh import ARXIV_REC, is_bundled_minilm, shared_embedder
+
 from zsearch.errors import EmptyDatabase, NotFound, RecordError, UsageError
 from zsearch.queries import filters_to_where, parse_line, read_queries, run_queries, run_queries_file
-
 
 # -- parsing (pure) -----------------------------------------------------------------------------
 

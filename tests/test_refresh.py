@@ -15,8 +15,10 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from replay import ReplayServer, Reply
 
-from replay import Reply, ReplayServer
+import zsearch.cli.pipeline  # noqa: F401  (registers `watch` and `refresh` until cli/__init__ imports it)
+from zsearch.cli import main
 from zsearch.errors import LockBusy, NotFound
 from zsearch.refresh import (
     RefreshReport,
@@ -26,9 +28,6 @@ from zsearch.refresh import (
     retry_conflicts,
     since_date,
 )
-
-import zsearch.cli.pipeline  # noqa: F401  (registers `watch` and `refresh` until cli/__init__ imports it)
-from zsearch.cli import main
 
 DATA = Path(__file__).parent / "data"
 ARXIV_REC = DATA / "arxiv" / "api_2026"

@@ -12,7 +12,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from tinymodels import (  # noqa: F401 - fixtures
     TINY_HIDDEN,
     ZEMBED_PROMPTS,
@@ -21,6 +20,7 @@ from tinymodels import (  # noqa: F401 - fixtures
     tiny_bert_dir,
     tiny_zembed_dir,
 )
+
 from zsearch.embed import Embedder, load_embedder
 from zsearch.errors import UsageError
 

@@ -12,12 +12,11 @@ from pathlib import Path
 
 import pytest
 
+import zsearch.cli.pipeline  # noqa: F401  (registers `watch` and `refresh` until cli/__init__ imports it)
+from zsearch.cli import main
 from zsearch.errors import LockBusy, NotFound, UsageError
 from zsearch.lock import holder, is_locked, lock_path, writer_lock
 from zsearch.watch import Watch, Watches, arxiv_query, atomic_write_json, pubmed_term
-
-import zsearch.cli.pipeline  # noqa: F401  (registers `watch` and `refresh` until cli/__init__ imports it)
-from zsearch.cli import main
 
 
 def run_cli(args: list[str], capsys) -> tuple[int, str, str]:

@@ -434,7 +434,6 @@ class Embedder:
 
     def _load_projection(self, dim: int) -> Any:
         """The learned (native → dim) matrix (and bias) from ``projections.safetensors``."""
-        import torch
         from safetensors.torch import load_file
 
         path = Path(self.model_path or "") / "projections.safetensors"

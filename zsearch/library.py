@@ -26,8 +26,8 @@ from zsearch.store import Store, now_utc, paper_row, row_to_paper
 if TYPE_CHECKING:
     from zsearch.embed import Embedder
     from zsearch.filters import Filters
-    from zsearch.search import SearchConfig
     from zsearch.refresh import RefreshReport
+    from zsearch.search import SearchConfig
     from zsearch.watch import Watch
 
 # Papers per committed write: small enough that an interrupted run loses at most this
@@ -195,7 +195,7 @@ class Library:
         if not batch:
             return
         if not self.store.exists:
-            self.embedder  # a new database: loading the model creates its tables
+            _ = self.embedder  # a new database: loading the model creates its tables
         found = self.store.find_by_identifiers(batch)
         # fold records of one paper within the batch and onto stored papers
         pending: dict[str, Paper] = {}
@@ -345,7 +345,7 @@ class Library:
         conds = [c for c in (where_of(filters), where) if c]
         sql = " AND ".join(f"({c})" for c in conds) if len(conds) > 1 else (conds[0] if conds else None)
         store = self.store
-        store.papers  # raises EmptyDatabase before the model loads
+        _ = store.papers  # raises EmptyDatabase before the model loads
         if store.count() == 0:
             from zsearch.errors import EmptyDatabase
 

@@ -367,7 +367,7 @@ class Store:
         ``sources`` and ``categories`` (``array_has_any``). Existing indexes are folded
         forward by ``optimize()``; this only creates the missing ones.
         """
-        from lancedb.index import FTS, BTree, Bitmap, LabelList
+        from lancedb.index import FTS, Bitmap, BTree, LabelList
 
         if not self.exists or not self.count():
             return

@@ -141,5 +141,11 @@ def main(argv: list[str] | None = None) -> int:
 
 
 # Command modules register themselves on `app` / `ingest_app` when imported.
-from zsearch.cli import core, models, pipeline, review, sources  # noqa: E402,F401
-from zsearch.cli import evaluate  # noqa: E402,F401  (after review: it adds to review's eval_app)
+from zsearch.cli import (  # noqa: E402,F401
+    core,
+    evaluate,  # noqa: E402,F401  (after review: it adds to review's eval_app)
+    models,
+    pipeline,
+    review,
+    sources,
+)

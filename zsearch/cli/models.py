@@ -95,8 +95,8 @@ def reembed_cmd(
     import json
 
     from zsearch.cli.core import progress_bar
-    from zsearch.reembed import reembed
     from zsearch.config import Settings
+    from zsearch.reembed import reembed
     from zsearch.store import Store
 
     check_format(fmt, ("table", "json"))
