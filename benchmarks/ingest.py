@@ -53,9 +53,7 @@ def scifact_papers(corpus: Path, limit: int | None) -> list[Paper]:
     with corpus.open(encoding="utf-8") as fh:
         for line in fh:
             d = json.loads(line)
-            out.append(
-                Paper(id=f"scifact:{d['_id']}", source="beir", title=d["title"], abstract=d["text"])
-            )
+            out.append(Paper(id=f"scifact:{d['_id']}", source="beir", title=d["title"], abstract=d["text"]))
             if limit and len(out) >= limit:
                 break
     return out
@@ -162,25 +160,15 @@ def bench_embedding(emb: Any, texts: list[str], repeats: int) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument(
-        "--data", type=Path, default=DATA, help="the shared data folder (default ../shared/data)"
-    )
-    ap.add_argument(
-        "--limit", type=int, default=None, help="first N SciFact abstracts and N PDFs only"
-    )
-    ap.add_argument(
-        "--repeats", type=int, default=2, help="alternating runs of each encoder (best counts)"
-    )
+    ap.add_argument("--data", type=Path, default=DATA, help="the shared data folder (default ../shared/data)")
+    ap.add_argument("--limit", type=int, default=None, help="first N SciFact abstracts and N PDFs only")
+    ap.add_argument("--repeats", type=int, default=2, help="alternating runs of each encoder (best counts)")
     ap.add_argument("--json", action="store_true", help="print the figures as JSON")
-    ap.add_argument(
-        "--stages", default=",".join(STAGES), help=f"comma-separated subset of {','.join(STAGES)}"
-    )
+    ap.add_argument("--stages", default=",".join(STAGES), help=f"comma-separated subset of {','.join(STAGES)}")
     args = ap.parse_args(argv)
     stages = set(args.stages.split(","))
     if stages - set(STAGES):
-        ap.error(
-            f"unknown stage(s) {', '.join(sorted(stages - set(STAGES)))}; choose from {', '.join(STAGES)}"
-        )
+        ap.error(f"unknown stage(s) {', '.join(sorted(stages - set(STAGES)))}; choose from {', '.join(STAGES)}")
 
     pdf_dir = args.data / "pdfs"
     corpus = args.data / "beir" / "scifact" / "corpus.jsonl"
@@ -225,9 +213,7 @@ def main(argv: list[str] | None = None) -> int:
         papers = scifact_papers(corpus, args.limit)
         if "scifact" in stages:
             log(f"ingesting {len(papers)} SciFact abstracts")
-            results["ingest_scifact"] = bench_ingest(
-                lib, lambda lib: lib.ingest_papers(papers), "SciFact abstracts"
-            )
+            results["ingest_scifact"] = bench_ingest(lib, lambda lib: lib.ingest_papers(papers), "SciFact abstracts")
             results["rss_mb"]["after_ingest_scifact"] = peak_rss_mb()
 
         if "embedding" in stages:

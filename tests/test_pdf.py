@@ -39,9 +39,7 @@ BAD = {
     DATA / "broken" / "ocrmypdf_invalid.pdf": "not a readable PDF",
     DATA / "broken" / "N18-3011_truncated_60pct.pdf": "not a readable PDF",
     DATA / "encrypted" / "libreoffice-writer-password.pdf": "encrypted PDF (password required)",
-    DATA
-    / "scanned_no_text_layer"
-    / "ocrmypdf_c02-22.pdf": "no text layer (scanned pages?); OCR it first",
+    DATA / "scanned_no_text_layer" / "ocrmypdf_c02-22.pdf": "no text layer (scanned pages?); OCR it first",
 }
 
 
@@ -76,10 +74,7 @@ def test_missing_path_is_not_found(tmp_path: Path) -> None:
 # -- metadata ------------------------------------------------------------------------------
 def test_specter_metadata(papers: dict[str, Paper]) -> None:
     p = papers[SPECTER.name]
-    assert (
-        p.title
-        == "SPECTER: Document-level Representation Learning using Citation-informed Transformers"
-    )
+    assert p.title == "SPECTER: Document-level Representation Learning using Citation-informed Transformers"
     # as printed on page one (the PDF info has "Daniel Weld")
     assert p.authors == [
         "Arman Cohan",
@@ -92,9 +87,7 @@ def test_specter_metadata(papers: dict[str, Paper]) -> None:
     assert p.abstract.startswith(
         "Representation learning is a critical ingredient for natural language processing systems."
     )
-    assert norm(p.abstract).endswith(
-        norm("outperforms a variety of competitive baselines on the benchmark. 1")
-    )
+    assert norm(p.abstract).endswith(norm("outperforms a variety of competitive baselines on the benchmark. 1"))
     assert "Introduction" not in p.abstract
     assert p.year == 2020
     assert p.doi is None and p.arxiv_id is None
@@ -124,9 +117,7 @@ def test_p14_metadata_matches_science_parse_labels(papers: dict[str, Paper]) -> 
         key, _, value = line.partition("\t")
         labels.setdefault(key, []).append(value.strip())
     extraction = {
-        k: v
-        for k, v in json.loads((DATA / "acl_anthology" / "P14-1059.extraction.json").read_text())
-        if k != "line"
+        k: v for k, v in json.loads((DATA / "acl_anthology" / "P14-1059.extraction.json").read_text()) if k != "line"
     }
     p = papers[P14.name]
     assert p.title == labels["TITLE"][0] == extraction["title"]
@@ -162,9 +153,7 @@ def test_sentences_continue_across_column_and_page_breaks(papers: dict[str, Pape
     # page 2 ends "...of a paper, separated by" above two footnotes; page 3 goes on "the [SEP] token"
     assert "of the title and abstract of a paper, separated by the [SEP] token." in text
     # the footnotes follow that paragraph instead of cutting it
-    assert text.index("separated by the [SEP]") < text.index(
-        "We also experimented with additional fields"
-    )
+    assert text.index("separated by the [SEP]") < text.index("We also experimented with additional fields")
 
 
 def test_columns_do_not_interleave(papers: dict[str, Paper]) -> None:

@@ -45,9 +45,7 @@ TITLE_ZONE = 0.5
 # Pages scanned for the abstract, DOI and arXiv id (the front matter).
 FRONT_PAGES = 2
 
-_ARXIV_STAMP_RE = re.compile(
-    r"arXiv:\s*(\d{4}\.\d{4,5}|[a-z][a-z\-]+(?:\.[A-Z]{2})?/\d{7})(v\d+)?", re.IGNORECASE
-)
+_ARXIV_STAMP_RE = re.compile(r"arXiv:\s*(\d{4}\.\d{4,5}|[a-z][a-z\-]+(?:\.[A-Z]{2})?/\d{7})(v\d+)?", re.IGNORECASE)
 _YEAR_RE = re.compile(r"(?<!\d)(19[5-9]\d|20\d\d)(?!\d)")
 _SECTION_RE = re.compile(
     r"^(?:(?:\d{1,2}|[IVX]{1,4})\.?\s+)?(?:introduction|background|keywords?|key\s+words"
@@ -175,9 +173,7 @@ def _open(path: Path) -> Any:
         )
     if doc.page_count == 0:
         doc.close()
-        raise RecordError(
-            "not a readable PDF: no pages (truncated or damaged file?)", record=record
-        )
+        raise RecordError("not a readable PDF: no pages (truncated or damaged file?)", record=record)
     return doc
 
 
@@ -369,9 +365,7 @@ def _drop_running(pages: list[list[Block]], sizes: list[tuple[float, float]]) ->
         keep = []
         for b in blocks:
             key = _margin_key(b)
-            running = _in_margin(b, h) and (
-                counts[key] >= min_pages or re.fullmatch(r"[#\s\-–]*", key)
-            )
+            running = _in_margin(b, h) and (counts[key] >= min_pages or re.fullmatch(r"[#\s\-–]*", key))
             (dropped if running and len(pages) > 1 else keep).append(b)
         pages[i] = keep
     return dropped
@@ -712,9 +706,7 @@ def _abstract(front: list[Block], body: float) -> str:
     size = None
     for b in front[start + 1 :]:
         t0 = b.lines[0].text
-        if _SECTION_RE.match(t0) and (
-            len(t0) < 40 or re.match(r"^key ?words|^index terms", t0, re.IGNORECASE)
-        ):
+        if _SECTION_RE.match(t0) and (len(t0) < 40 or re.match(r"^key ?words|^index terms", t0, re.IGNORECASE)):
             break
         if _NUMBERED_HEADING_RE.match(t0) and len(b.lines) <= 2:
             break
