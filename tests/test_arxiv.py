@@ -33,6 +33,9 @@ BODIES = API / "xml_bodies"
 API_PATH = "/api/query"
 # test spacing instead of arXiv's 3 s; the spacing, not the total time, is what is checked
 INTERVAL = 0.2
+# Gaps are measured at the server's arrival times, which carry its handler thread's
+# scheduling delay on a loaded machine; a broken limiter gives gaps of a few ms, far below this.
+ARRIVAL_JITTER = 0.05
 
 
 def body(name: str) -> bytes:
@@ -151,7 +154,7 @@ def test_paging_and_spacing(arxiv_server):
     assert [r.params["start"] for r in reqs] == ["0", "10", "20", "30", "40", "50"]
     assert {r.params["max_results"] for r in reqs} == {"10"}
     # requests are spaced at least the interval apart, over one connection
-    assert min(arxiv_server.gaps(API_PATH)) >= INTERVAL - 0.01
+    assert min(arxiv_server.gaps(API_PATH)) >= INTERVAL - ARRIVAL_JITTER
     assert len({r.client_port for r in reqs}) == 1
     first_page = parse_papers(body("q_testing_s0_m10"))
     assert [p.id for p in papers[:10]] == [p.id for p in first_page]
@@ -212,7 +215,7 @@ def test_429_and_503_then_success_honours_retry_after(replay_server):
     gaps = replay_server.gaps()
     assert len(gaps) == 2
     assert gaps[0] >= 1.0 - 0.01          # Retry-After: 1 honoured
-    assert gaps[1] >= INTERVAL - 0.01     # backoff never beats the rate limit
+    assert gaps[1] >= INTERVAL - ARRIVAL_JITTER     # backoff never beats the rate limit
 
 
 def test_retries_exhausted_is_source_error_naming_the_page(replay_server):

@@ -27,6 +27,9 @@ DATA = Path(__file__).parent / "data" / "pubmed"
 EU = DATA / "eutils"
 BASE = "/entrez/eutils/"
 INTERVAL = 0.1  # test spacing; NCBI's 1/3 s and 1/10 s are checked as constants below
+# Gaps are measured at the server's arrival times, which carry its handler thread's
+# scheduling delay on a loaded machine; a broken limiter gives gaps of a few ms, far below this.
+ARRIVAL_JITTER = 0.03
 
 
 def efetch(name: str) -> list[Paper | RecordError]:
@@ -176,7 +179,7 @@ def test_esearch_history_then_efetch_batches(eutils):
     for r in eutils.requests:  # tool, email and the API key on every call
         assert (r.params["tool"], r.params["email"], r.params["api_key"]) == ("zsearch", "me@example.org", "KEY123")
         assert r.params["db"] == "pubmed"
-    assert min(eutils.gaps()) >= INTERVAL - 0.01
+    assert min(eutils.gaps()) >= INTERVAL - ARRIVAL_JITTER
     assert len({r.client_port for r in eutils.requests}) == 1
 
 
