@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import logging
 import os
-import socket
 import threading
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
@@ -35,11 +34,11 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
 
 import numpy as np
 
 from zsearch.errors import ModelLoadError, UsageError, ZsearchError
+from zsearch.hub import env_true, hub_reachable
 
 log = logging.getLogger(__name__)
 
@@ -75,8 +74,6 @@ TOKENIZE_GROUP = 256
 # A model is "long-context" (the library embeds a whole paper as one vector) from this
 # context length up: 8k tokens holds title + abstract + body of most papers.
 LONG_CONTEXT_TOKENS = 8192
-# Seconds to wait for a TCP connection to the Hugging Face hub before calling it unreachable.
-HUB_CONNECT_TIMEOUT = 3.0
 
 
 @dataclass(frozen=True)
@@ -205,8 +202,6 @@ def hf_cache_dir() -> Path:
     return Path(home).expanduser() / "hub"
 
 
-def _env_true(name: str) -> bool:
-    return os.environ.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
 
 
 def cached_model_path(repo_id: str) -> Path | None:
@@ -240,20 +235,6 @@ def model_location(profile: Profile) -> str | None:
         return str(p)
     snap = cached_model_path(profile.model_id)
     return str(snap) if snap else None
-
-
-def hub_reachable(timeout: float = HUB_CONNECT_TIMEOUT) -> tuple[bool, str]:
-    """Whether the hub endpoint accepts a TCP connection within ``timeout`` seconds."""
-    if _env_true("HF_HUB_OFFLINE") or _env_true("TRANSFORMERS_OFFLINE"):
-        return False, "HF_HUB_OFFLINE is set"
-    url = urlparse(os.environ.get("HF_ENDPOINT") or "https://huggingface.co")
-    host = url.hostname or "huggingface.co"
-    port = url.port or (443 if url.scheme == "https" else 80)
-    try:
-        with socket.create_connection((host, port), timeout=timeout):
-            return True, ""
-    except OSError as exc:
-        return False, f"{host}:{port} is unreachable ({type(exc).__name__})"
 
 
 def _not_available(profile: Profile, reason: str) -> ModelLoadError:
@@ -854,7 +835,7 @@ def load_embedder(
     path = locate_or_download(profile)
     devices = resolve_devices(device)
     if trust_remote_code is None:
-        trust_remote_code = profile.trust_remote_code or _env_true("ZSEARCH_TRUST_REMOTE_CODE")
+        trust_remote_code = profile.trust_remote_code or env_true("ZSEARCH_TRUST_REMOTE_CODE")
     model = _load_sentence_transformer(path, profile, devices[0], trust_remote_code)
     # each further device loads its own copy straight from disk (no second copy on the first GPU)
     replicas = [_load_sentence_transformer(path, profile, d, trust_remote_code) for d in devices[1:]]

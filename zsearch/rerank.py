@@ -25,16 +25,15 @@ from __future__ import annotations
 
 import math
 import os
-import socket
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
 
 import numpy as np
 
 from zsearch.errors import ModelLoadError, ZsearchError
+from zsearch.hub import hub_reachable
 
 # Candidates reranked by default: 50 holds nearly all SciFact train relevants of the
 # first stage (Recall@50 of the default ~0.93) at half the cost of 100.
@@ -44,8 +43,6 @@ CPU_BATCH = 16
 # Padded tokens per GPU batch for a 4B reranker in bf16: ~16k tokens of activations is a few GB,
 # far under an 80 GB H100 after the 8 GB of weights, and already saturates its GEMMs.
 GPU_BATCH_TOKENS = 16384
-# Seconds to wait for the hub before calling it unreachable (same as zsearch.embed).
-HUB_CONNECT_TIMEOUT = 3.0
 # Share of the context a long paper's best passage may take; title + abstract get the rest.
 PASSAGE_SHARE = 0.5
 
@@ -85,18 +82,6 @@ def resolve(name: str) -> RerankProfile:
     return RerankProfile(name, name, "see the model card", "?")
 
 
-def _hub_reachable() -> tuple[bool, str]:
-    if os.environ.get("HF_HUB_OFFLINE", "").lower() in {"1", "true", "yes", "on"}:
-        return False, "HF_HUB_OFFLINE is set"
-    url = urlparse(os.environ.get("HF_ENDPOINT") or "https://huggingface.co")
-    host, port = url.hostname or "huggingface.co", url.port or (443 if url.scheme == "https" else 80)
-    try:
-        with socket.create_connection((host, port), timeout=HUB_CONNECT_TIMEOUT):
-            return True, ""
-    except OSError as exc:
-        return False, f"{host}:{port} is unreachable ({type(exc).__name__})"
-
-
 def _not_here(profile: RerankProfile, why: str) -> ModelLoadError:
     return ModelLoadError(
         f"reranker {profile.model_id!r} is not on this machine and {why}",
@@ -125,7 +110,7 @@ def locate(profile: RerankProfile) -> str:
         return str(snapshot_download(profile.model_id, local_files_only=True, cache_dir=str(hf_cache_dir())))
     except Exception:  # noqa: BLE001 - not cached (or a broken cache entry): try the hub below
         pass
-    ok, why = _hub_reachable()
+    ok, why = hub_reachable()
     if not ok:
         raise _not_here(profile, why)
     try:
