@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -40,3 +41,28 @@ def copy_db(pdf_db, tmp_path):
     dst = tmp_path / "db-copy"
     shutil.copytree(pdf_db[0], dst)
     return dst
+
+
+def scifact_sample(n: int) -> list[str]:
+    """The first ``n`` SciFact records of tests/data/embed as "title\n\ntext"."""
+    out = []
+    with (DATA / "embed" / "scifact_sample.jsonl").open(encoding="utf-8") as fh:
+        for line in fh:
+            rec = json.loads(line)
+            out.append(f"{rec['title']}\n\n{rec['text']}")
+            if len(out) == n:
+                break
+    return out
+
+
+def run_cli(args: list[str], capsys) -> tuple[int, str, str]:
+    """Run ``zsearch ARGS`` in-process; ``(exit code, stdout, stderr)``."""
+    from zsearch.cli import main
+
+    code = 0
+    try:
+        main(args)
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    out = capsys.readouterr()
+    return code, out.out, out.err

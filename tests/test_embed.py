@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests.conftest import scifact_sample as scifact  # noqa: E402
 from zsearch.embed import (
     DEFAULT_TOKEN_BUDGET,
     PROFILES,
@@ -21,20 +22,6 @@ from zsearch.embed import (
     token_budget_batches,
 )
 from zsearch.errors import ModelLoadError, UsageError, ZsearchError
-
-DATA = Path(__file__).parent / "data" / "embed" / "scifact_sample.jsonl"
-
-
-def scifact(n: int) -> list[str]:
-    out = []
-    with DATA.open(encoding="utf-8") as fh:
-        for line in fh:
-            rec = json.loads(line)
-            out.append(f"{rec['title']}\n\n{rec['text']}")
-            if len(out) == n:
-                break
-    return out
-
 
 # -- token-budget batching (pure) ----------------------------------------------------------
 

@@ -18,7 +18,6 @@ import pytest
 from replay import ReplayServer, Reply
 
 import zsearch.cli.pipeline  # noqa: F401  (registers `watch` and `refresh` until cli/__init__ imports it)
-from zsearch.cli import main
 from zsearch.errors import LockBusy, NotFound
 from zsearch.refresh import (
     RefreshReport,
@@ -90,14 +89,7 @@ def sources(monkeypatch):
         yield srv
 
 
-def run_cli(args: list[str], capsys) -> tuple[int, str, str]:
-    code = 0
-    try:
-        main(args)
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out = capsys.readouterr()
-    return code, out.out, out.err
+from tests.conftest import run_cli  # noqa: E402,F401
 
 
 def stored_ids(db: Path) -> list[str]:

@@ -21,21 +21,9 @@ from tinymodels import (  # noqa: F401 - fixtures
     tiny_zembed_dir,
 )
 
+from tests.conftest import scifact_sample as scifact  # noqa: E402
 from zsearch.embed import Embedder, load_embedder
 from zsearch.errors import UsageError
-
-DATA = Path(__file__).parent / "data" / "embed" / "scifact_sample.jsonl"
-
-
-def scifact(n: int) -> list[str]:
-    out = []
-    with DATA.open(encoding="utf-8") as fh:
-        for line in fh:
-            rec = json.loads(line)
-            out.append(f"{rec['title']}\n\n{rec['text']}")
-            if len(out) == n:
-                break
-    return out
 
 
 @pytest.fixture(scope="module")

@@ -13,21 +13,10 @@ from pathlib import Path
 import pytest
 
 import zsearch.cli.pipeline  # noqa: F401  (registers `watch` and `refresh` until cli/__init__ imports it)
-from zsearch.cli import main
+from tests.conftest import run_cli  # noqa: E402,F401
 from zsearch.errors import LockBusy, NotFound, UsageError
 from zsearch.lock import holder, is_locked, lock_path, writer_lock
 from zsearch.watch import Watch, Watches, arxiv_query, atomic_write_json, pubmed_term
-
-
-def run_cli(args: list[str], capsys) -> tuple[int, str, str]:
-    code = 0
-    try:
-        main(args)
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out = capsys.readouterr()
-    return code, out.out, out.err
-
 
 # -- queries (pure; checked by hand) ------------------------------------------------------------
 
