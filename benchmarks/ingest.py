@@ -10,6 +10,9 @@ Measures, in one run and on one machine:
 * the embedding throughput of ``Embedder.encode_documents`` over SciFact's texts, as a
   ratio to a plain ``SentenceTransformer(path).encode(texts)`` of the same texts with the
   same weights (target: >= 1.0); best of ``--repeats`` alternating runs each;
+* the cost of the sentence stage (zsearch.sentences): end-to-end ingest of the same
+  SciFact abstracts with sentence vectors switched off and on, alternating runs into fresh
+  databases; the ratio on/off is what the sentence stage adds to an ingest;
 * peak RSS of the process after each stage.
 
     python benchmarks/ingest.py [--data ../shared/data] [--limit N] [--repeats 2] [--json]
@@ -35,7 +38,7 @@ from zsearch.papers import Paper
 from zsearch.sources.pdf import extract_pages, import_pymupdf, iter_pdf_paths
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
-STAGES = ("extraction", "pdfs", "scifact", "embedding")
+STAGES = ("extraction", "pdfs", "scifact", "embedding", "sentences")
 
 
 def log(msg: str) -> None:
@@ -158,6 +161,34 @@ def bench_embedding(emb: Any, texts: list[str], repeats: int) -> dict[str, Any]:
     }
 
 
+def bench_sentences(emb: Any, papers: list[Paper], repeats: int) -> dict[str, Any]:
+    """Best-of-``repeats`` ingest seconds of ``papers`` without and with sentence vectors."""
+    from dataclasses import replace
+
+    from zsearch.library import Library
+
+    profile = emb.profile
+    runs: dict[bool, list[float]] = {False: [], True: []}
+    rows = {}
+    try:
+        for _ in range(repeats):
+            for on in (False, True):
+                with tempfile.TemporaryDirectory(prefix="zsearch-bench-s-") as tmp:
+                    lib = Library.open(Path(tmp) / "db")
+                    emb.profile = replace(profile, sentences=on)
+                    lib.store.ensure(emb.model_id, emb.dim)
+                    lib._embedder = emb  # the loaded model, not a second copy
+                    t0 = time.perf_counter()
+                    lib.ingest_papers(papers)
+                    runs[on].append(time.perf_counter() - t0)
+                    rows[on] = lib.store.sentence_coverage()[0]
+    finally:
+        emb.profile = profile
+    off, on = min(runs[False]), min(runs[True])
+    return {"papers": len(papers), "seconds_off": off, "seconds_on": on, "ratio_on_off": on / off,
+            "papers_with_sentences": rows[True], "runs_off": runs[False], "runs_on": runs[True]}
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--data", type=Path, default=DATA, help="the shared data folder (default ../shared/data)")
@@ -221,6 +252,11 @@ def main(argv: list[str] | None = None) -> int:
             log(f"embedding {len(texts)} texts, zsearch vs plain, {args.repeats} run(s) each")
             results["embedding"] = bench_embedding(emb, texts, args.repeats)
             results["rss_mb"]["after_embedding"] = peak_rss_mb()
+
+        if "sentences" in stages:
+            log(f"ingesting {len(papers)} SciFact abstracts without and with sentence vectors")
+            results["sentences"] = bench_sentences(emb, papers, args.repeats)
+            results["rss_mb"]["after_sentences"] = peak_rss_mb()
     results["peak_rss_mb"] = peak_rss_mb()
     results["device"] = str(emb.model.device)
     results["limit"] = args.limit
@@ -280,6 +316,16 @@ def print_table(r: dict[str, Any]) -> None:
                 "zsearch / plain SentenceTransformer.encode",
                 f"{em['ratio']:.2f}x",
                 f"by CPU time {em['ratio_cpu']:.2f}x; min cosine {em['min_cosine_vs_plain']:.5f}",
+            )
+        )
+    if "sentences" in r:
+        se = r["sentences"]
+        rows.append(
+            (
+                "sentence stage",
+                f"ingest {se['papers']} abstracts, sentence vectors off / on",
+                f"{se['seconds_off']:.1f} s / {se['seconds_on']:.1f} s",
+                f"on/off {se['ratio_on_off']:.2f}x",
             )
         )
     if r["model_load_seconds"]:

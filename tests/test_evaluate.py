@@ -77,7 +77,8 @@ def test_eval_beir_cli_end_to_end(tmp_path, capsys):
     out = json.loads(capsys.readouterr().out)
     assert out["documents"] == 11 and out["split"] == "train"
     names = [r["config"] for r in out["results"]]
-    assert names[:3] == ["dense", "bm25", "hybrid (RRF k=60)"] and names[-1].startswith("default")
+    assert names[:4] == ["dense", "dense + sentence stage", "bm25", "hybrid (RRF k=60)"]
+    assert names[-1].startswith("default")
     for r in out["results"]:
         assert r["queries"] == 4
         assert 0.0 <= r["ndcg@10"] <= 1.0 and 0.0 < r["mrr@10"] <= 1.0

@@ -90,6 +90,9 @@ class Profile:
     min_dim: int | None = None  # any dim in [min_dim, native] is allowed (Matryoshka range)
     dim_method: str = "truncate"  # "truncate" (Matryoshka prefix) or "projection" (learned)
     size: str = ""  # parameter count, for `zsearch models`
+    # one vector per title/abstract sentence for the sentence stage (zsearch.sentences);
+    # None: yes for short-context models, no for long-context ones
+    sentences: bool | None = None
 
     @property
     def native_dim(self) -> int | None:
@@ -517,6 +520,17 @@ class Embedder:
     def long_context(self) -> bool:
         """Whether a whole paper is embedded as one vector (context >= 8k tokens)."""
         return self.max_tokens >= LONG_CONTEXT_TOKENS
+
+    @property
+    def sentence_vectors(self) -> bool:
+        """Whether papers also get sentence vectors (zsearch.sentences) from this model.
+
+        Yes for short-context models such as the bundled MiniLM, where the sentence stage
+        is the measured second stage on CPU; no for long-context ones (zembed-1, Qwen3),
+        whose second stage is a cross-encoder (docs/search.md).
+        """
+        wanted = self.profile.sentences
+        return (not self.long_context) if wanted is None else bool(wanted)
 
     @property
     def doc_token_limit(self) -> int:

@@ -128,6 +128,7 @@ def ensure_ingested(lib: Library, data: BeirData, progress: Callable[[int, int],
         except json.JSONDecodeError:
             have = {}
         if have == {**want, "model": info[0]} and lib.store.count() == len(data.corpus):
+            lib.add_sentence_vectors(progress=progress)  # a database made before the sentence stage
             return True
     lib.ingest_papers(beir_papers(data), progress=progress)
     stored = lib.store.model_info()
@@ -218,17 +219,20 @@ def evaluate_configs(
 
 def compare_configs(rerank: str | None = None, rerank_top: int | None = None) -> dict[str, SearchConfig]:
     """dense only, BM25 only, plain RRF, the second-stage candidates, the default, and + rerank."""
-    from zsearch.search import DEFAULT_CONFIG, SearchConfig
+    from zsearch.search import DEFAULT_CONFIG, NO_SENTENCE_CONFIG, SearchConfig
 
     cfgs: dict[str, SearchConfig] = {
         "dense": SearchConfig(mode="dense"),
+        "dense + sentence stage": SearchConfig(mode="dense", sentence_weight=DEFAULT_CONFIG.sentence_weight),
         "bm25": SearchConfig(mode="bm25"),
         "hybrid (RRF k=60)": SearchConfig(mode="hybrid", fusion="rrf"),
         # field weighting: BM25 over titles as a third list (best weight for BM25 alone: 0.2)
         "hybrid + title field (convex)": SearchConfig(mode="hybrid", fusion="convex", title_field=True,
                                                       weights={"dense": 0.5, "bm25": 0.5, "title": 0.1}),
-        "hybrid (RRF k=60, BM25 weight 2)": SearchConfig(mode="hybrid", fusion="rrf", weights={"dense": 1.0, "bm25": 2.0}),
-        "default (convex 0.5/0.5)": DEFAULT_CONFIG,
+        "hybrid (convex 0.5/0.5)": NO_SENTENCE_CONFIG,
+        "hybrid + sentence stage (convex 0.5/0.5)": NO_SENTENCE_CONFIG.replace(
+            sentence_weight=DEFAULT_CONFIG.sentence_weight),
+        "default (sentence stage, convex 0.7/0.3)": DEFAULT_CONFIG,
     }
     if rerank:
         cfgs[f"default + rerank {rerank} (top {rerank_top or DEFAULT_CONFIG.rerank_top})"] = DEFAULT_CONFIG.replace(

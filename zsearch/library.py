@@ -21,7 +21,8 @@ from zsearch.config import Settings
 from zsearch.errors import ModelMismatch, RecordError
 from zsearch.merge import merge_papers
 from zsearch.papers import Deletion, Hit, Paper, normalize_doi
-from zsearch.store import Store, now_utc, paper_row, row_to_paper
+from zsearch.sentences import paper_sentences
+from zsearch.store import Store, now_utc, paper_row, paper_row_keeping, row_to_paper
 
 if TYPE_CHECKING:
     from zsearch.embed import Embedder
@@ -228,9 +229,7 @@ class Library:
                     if _metadata_equal(p, row_to_paper(old)):
                         report.unchanged += 1
                     else:
-                        row = paper_row(p, vector=np.asarray(old["vector"]), token_count=old["token_count"] or 0,
-                                        n_chunks=old["n_chunks"] or 0, added=old["added"])
-                        meta_only.append(row)
+                        meta_only.append(paper_row_keeping(p, old))
                         report.updated += 1
                         report.ids.append(pid)
                     continue
@@ -252,6 +251,43 @@ class Library:
         if not papers:
             return [], [], 0
         return embed_papers(self.embedder, papers, old_rows, target_of, now)
+
+    def add_sentence_vectors(self, progress: Progress | None = None, batch: int = 256) -> int:
+        """Give every stored paper that lacks them its sentence vectors; returns how many.
+
+        For a database made before the sentence stage (schema 1), or by a model that made
+        none: the papers keep their vectors and passages, only the sentence columns are
+        written, batch by batch (a stopped run resumes where it was). A no-op for a model
+        whose profile makes no sentence vectors. Take :meth:`lock` around it.
+        """
+        emb = self.embedder  # opens (and upgrades) the tables
+        st = self.store
+        if not emb.sentence_vectors or not st.count():
+            return 0
+        todo = [r["id"] for r in st.rows("sentence_vectors IS NULL", ["id"])]
+        done = 0
+        for start in range(0, len(todo), batch):
+            rows = st.get_rows(todo[start : start + batch])
+            papers = {pid: row_to_paper(old) for pid, old in rows.items()}
+            sents = {pid: paper_sentences(p.title, p.abstract, p.full_text) for pid, p in papers.items()}
+            flat = [t for pid in rows for t in sents[pid]]
+            vecs = emb.encode_documents(flat) if flat else np.zeros((0, emb.dim), np.float32)
+            out, at = [], 0
+            for pid, old in rows.items():
+                row = paper_row_keeping(papers[pid], old)
+                row["updated"] = old["updated"]  # the paper did not change
+                n = len(sents[pid])
+                # a paper with nothing to embed gets empty lists, not NULL: it is done
+                row["sentences"], row["sentence_vectors"] = sents[pid], list(vecs[at : at + n])
+                at += n
+                out.append(row)
+            st.write(out, [], [])
+            done += len(out)
+            if progress:
+                progress(len(out), 0)
+        if done:
+            st.optimize()
+        return done
 
     def delete(self, ids: Sequence[str]) -> int:
         """Withdraw papers by canonical id (``pmid:N``, ``arxiv:…``, ``doi:…``); returns how many.
@@ -288,8 +324,7 @@ class Library:
             if source == "pubmed":
                 p.pmid = None
             old = rows[sid]
-            updates.append(paper_row(p, vector=np.asarray(old["vector"]), token_count=old["token_count"] or 0,
-                                     n_chunks=old["n_chunks"] or 0, added=old["added"]))
+            updates.append(paper_row_keeping(p, old))
             n += 1
         if updates:
             self.store.write(updates, [], [])
@@ -331,13 +366,13 @@ class Library:
         """:meth:`search` for many queries (embedded in one batch): what ``zsearch eval`` runs."""
         from zsearch.errors import UsageError
         from zsearch.filters import where_of
-        from zsearch.search import DEFAULT_CONFIG, hybrid_search
+        from zsearch.search import hybrid_search
 
         if any(not q.strip() for q in queries):
             raise UsageError("the query is empty")
         if k < 1:
             raise UsageError("k must be at least 1")
-        cfg = config or DEFAULT_CONFIG
+        cfg = config or self.default_config()
         name = rerank if rerank is not None else (cfg.rerank if config is not None else self.settings.rerank)
         if name and name.strip().lower() == "none":  # `--rerank none` switches a configured default off
             name = None
@@ -360,6 +395,13 @@ class Library:
             qvecs = list(self.embedder.encode_queries(list(queries)))
         return [hybrid_search(store, qv, q, k=k, where=sql, config=cfg, reranker=reranker)
                 for q, qv in zip(queries, qvecs)]
+
+    def default_config(self) -> "SearchConfig":
+        """DEFAULT_CONFIG; its no-sentence twin for a database with no sentence vectors at all
+        (made before the sentence stage, or by a long-context model)."""
+        from zsearch.search import DEFAULT_CONFIG, NO_SENTENCE_CONFIG
+
+        return DEFAULT_CONFIG if self.store.sentence_coverage()[0] else NO_SENTENCE_CONFIG
 
     def get(self, paper_id: str) -> Paper:
         return self.store.get(paper_id)
@@ -396,6 +438,8 @@ class Library:
                 by[s] = by.get(s, 0) + 1
         out["by_source"] = dict(sorted(by.items()))
         out["chunks"] = st.chunks.count_rows()
+        # papers carrying sentence vectors (the sentence stage; 0 for long-context models)
+        out["sentence_vectors"] = st.sentence_coverage()[0]
         out["full_text_index"] = st.has_fts()
         # indexed vs unindexed rows per index (vector_idx appears above the ANN threshold)
         out["indexes"] = st.index_stats()
@@ -450,7 +494,9 @@ def embed_papers(emb: "Embedder", papers: list[Paper], old_rows: dict[str, Any],
     A paper that fits the model's context is embedded whole: one vector, no passages. A
     longer one gets a paper vector — its title+abstract with a short-context model, or its
     text up to the context with a long-context one — and overlapping windows over its whole
-    text as passages, so nothing past the context is lost (docs/long-papers.md).
+    text as passages, so nothing past the context is lost (docs/long-papers.md). With a
+    short-context model each paper also gets a vector per title/abstract sentence
+    (zsearch.sentences), encoded in the same batches.
     ``old_rows``/``target_of`` carry the stored rows of updated papers (their ``added`` time).
     """
     if not papers:
@@ -458,32 +504,43 @@ def embed_papers(emb: "Embedder", papers: list[Paper], old_rows: dict[str, Any],
     docs = [p.document_text or p.id for p in papers]
     counts = emb.count_tokens(docs)
     texts: list[str] = []
-    owner: list[tuple[int, int]] = []  # (paper index, -1 for the paper vector or window n)
+    owner: list[tuple[int, str, int]] = []  # (paper index, "paper" | "window" | "sentence", n)
     for i, (p, n) in enumerate(zip(papers, counts)):
         if n <= emb.doc_token_limit:
             texts.append(docs[i])
-            owner.append((i, -1))
-            continue
-        texts.append(docs[i] if emb.long_context else (p.head_text or docs[i]))
-        owner.append((i, -1))
-        for j, w in enumerate(emb.windows(docs[i])):
-            texts.append(w)
-            owner.append((i, j))
+            owner.append((i, "paper", 0))
+        else:
+            texts.append(docs[i] if emb.long_context else (p.head_text or docs[i]))
+            owner.append((i, "paper", 0))
+            for j, w in enumerate(emb.windows(docs[i])):
+                texts.append(w)
+                owner.append((i, "window", j))
+    sentences: list[list[str]] = [[] for _ in papers]
+    if emb.sentence_vectors:
+        for i, p in enumerate(papers):
+            sentences[i] = paper_sentences(p.title, p.abstract, p.full_text)
+            texts.extend(sentences[i])
+            owner.extend((i, "sentence", j) for j in range(len(sentences[i])))
     vecs = emb.encode_documents(texts)
     paper_vec: dict[int, np.ndarray] = {}
+    sentence_vecs: list[list[np.ndarray]] = [[] for _ in papers]
     chunk_rows: list[dict[str, Any]] = []
     n_chunks = [0] * len(papers)
-    for (i, j), v, t in zip(owner, vecs, texts):
-        if j < 0:
+    for (i, kind, j), v, t in zip(owner, vecs, texts):
+        if kind == "paper":
             paper_vec[i] = v
+        elif kind == "sentence":
+            sentence_vecs[i].append(v)
         else:
             chunk_rows.append({"id": f"{papers[i].id}#{j}", "paper_id": papers[i].id, "idx": j, "text": t, "vector": v})
             n_chunks[i] += 1
     rows = []
     for i, p in enumerate(papers):
         old = old_rows.get(target_of.get(p.id) or "")
+        made = emb.sentence_vectors  # [] for a paper without text: done, not missing (NULL)
         rows.append(paper_row(p, vector=paper_vec[i], token_count=counts[i], n_chunks=n_chunks[i],
-                              added=old["added"] if old else now))
+                              added=old["added"] if old else now, sentences=sentences[i] if made else None,
+                              sentence_vectors=sentence_vecs[i] if made else None))
     return rows, chunk_rows, int(sum(counts))
 
 

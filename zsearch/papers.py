@@ -141,6 +141,7 @@ class Hit:
     url: str | None = None
     abstract: str = ""
     passage: str | None = None  # best-matching passage of a long paper, when it decided the rank
+    sentence: str | None = None  # best-matching title/abstract sentence (the sentence stage)
     scores: dict[str, float] = field(default_factory=dict)  # per-retriever ranks/scores
 
     def to_dict(self) -> dict[str, Any]:

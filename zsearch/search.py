@@ -8,6 +8,11 @@ Candidates (each retriever's top :data:`CANDIDATE_DEPTH`, LanceDB prefilters app
 * **title** — BM25 over the title alone (field weighting: a query term in the title says
   more than the same term deep in the body), when the title index exists.
 
+Then the **sentence stage** (:mod:`zsearch.sentences`): every candidate of either list gets
+its dense score computed — the vector scores of BM25-only candidates are filled in — and
+mixed with its best title/abstract sentence, ``(1 - w) * paper + w * sentence``. A paper
+without sentence vectors keeps its paper score.
+
 The lists are fused (:mod:`zsearch.fusion`; by default a convex combination of min-max
 normalised scores) with the weights in :data:`DEFAULT_CONFIG`, chosen on SciFact's train split with ``zsearch eval beir`` (docs/benchmarks.md lists every
 candidate that was measured, including those that did not help). A reranker
@@ -48,6 +53,7 @@ class SearchConfig:
     title_field: bool = False  # add BM25 over titles alone as a third list
     rerank: str | None = None  # a reranker profile, hub name or path
     rerank_top: int = 50
+    sentence_weight: float = 0.0  # w of the sentence stage; 0 switches it off
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     def replace(self, **changes: Any) -> SearchConfig:
@@ -62,17 +68,22 @@ class SearchConfig:
             raise UsageError(f"unknown fusion {self.fusion!r}; choose one of: {', '.join(FUSIONS)}")
         if self.rerank_top < 1:
             raise UsageError("--rerank-top must be at least 1")
+        if not 0.0 <= self.sentence_weight <= 1.0:
+            raise UsageError("the sentence weight must be between 0 and 1")
         return self
 
 
-# The default: convex combination of min-max normalised dense and BM25 scores, equal weights
-# (Bruch et al., TOIS 2023). Measured with the bundled MiniLM on SciFact train: on the 512-
-# abstract subset embedded in the issue-6 session (85 train queries whose judged abstracts are
-# all in it) convex 0.5/0.5 gave nDCG@10 0.8539 vs 0.8326 for RRF k=60 and 0.8423 for the best
-# weighted RRF; a title-field third list did not help (0.8475 at weight 0.1). Full corpus
-# (5,183 abstracts, 809 train queries, `zsearch eval beir … --split train --compare`): convex
-# 0.5/0.5 0.7341 vs RRF k=60 0.7132 (docs/benchmarks.md, "Search quality").
-DEFAULT_CONFIG = SearchConfig(fusion="convex", weights={"dense": 0.5, "bm25": 0.5})
+# The default: the sentence stage (w 0.5), then a convex combination of min-max normalised
+# dense (0.7) and BM25 (0.3) scores (Bruch et al., TOIS 2023). Chosen with the bundled MiniLM
+# on SciFact's train split (5,183 abstracts, 809 queries; docs/benchmarks.md, "Search
+# quality", lists every candidate): without the sentence stage the best fusion was convex
+# 0.5/0.5 at nDCG@10 0.7341 (RRF k=60: 0.7132); with it, dense carries more of the weight.
+# The grid (w 0.3/0.5/0.7 x dense 0.6-0.8) gave the same choice on both halves of the
+# queries.
+DEFAULT_CONFIG = SearchConfig(fusion="convex", weights={"dense": 0.7, "bm25": 0.3}, sentence_weight=0.5)
+# Without the sentence stage (a database whose papers have no sentence vectors, or
+# `--compare`'s baseline row): the best fusion measured for that case.
+NO_SENTENCE_CONFIG = SearchConfig(fusion="convex", weights={"dense": 0.5, "bm25": 0.5})
 
 
 @dataclass
@@ -87,6 +98,9 @@ class Candidates:
     title: list[str] = field(default_factory=list)
     title_score: dict[str, float] = field(default_factory=dict)
     rerank_score: dict[str, float] = field(default_factory=dict)
+    paper_score: dict[str, float] = field(default_factory=dict)  # dense before the sentence stage
+    sentence_score: dict[str, float] = field(default_factory=dict)
+    sentence: dict[str, str] = field(default_factory=dict)  # id -> its best sentence
 
 
 def _allowed_ids(store: Store, where: str) -> list[str]:
@@ -149,7 +163,41 @@ def gather(store: Store, qvec: np.ndarray | None, query: str, cfg: SearchConfig,
         cand.bm25, cand.bm25_score = fts_candidates(store, query, depth, where)
         if cfg.title_field:
             cand.title, cand.title_score = fts_candidates(store, query, depth, where, column="title")
+    if cfg.mode in ("hybrid", "dense") and qvec is not None and cfg.sentence_weight > 0 and store.has_sentences:
+        sentence_stage(store, qvec, cand, cfg.sentence_weight, depth)
     return cand
+
+
+def sentence_stage(store: Store, qvec: np.ndarray, cand: Candidates, weight: float, depth: int) -> None:
+    """Mix each candidate's dense score with its best sentence (zsearch.sentences), in place.
+
+    Candidates of either list take part: a BM25-only candidate's paper score is its
+    vector's cosine (filled in, so the fusion compares like with like). ``cand.dense`` is
+    re-ranked by the mixed score.
+    """
+    from zsearch.sentences import best_sentence, mix
+
+    ids = list(dict.fromkeys([*cand.dense, *cand.bm25, *cand.title]))
+    if not ids:
+        return
+    rows = store.get_rows(ids, ["id", "vector", "sentences", "sentence_vectors"])
+    q = np.asarray(qvec, dtype=np.float32)
+    for pid in ids:
+        r = rows.get(pid)
+        if r is None:
+            continue
+        paper = cand.dense_score.get(pid)
+        if paper is None:
+            paper = float(np.asarray(r["vector"], dtype=np.float32) @ q)
+        cand.paper_score[pid] = paper
+        best = best_sentence(q, r.get("sentence_vectors"))
+        if best is not None:
+            cand.sentence_score[pid] = best[0]
+            sents = r.get("sentences") or []
+            if best[1] < len(sents):
+                cand.sentence[pid] = sents[best[1]]
+        cand.dense_score[pid] = mix(paper, best[0] if best else None, weight)
+    cand.dense = [pid for pid, _ in ranked({p: cand.dense_score[p] for p in cand.dense_score})][:max(depth, len(ids))]
 
 
 def fuse(cand: Candidates, cfg: SearchConfig) -> dict[str, float]:
@@ -237,6 +285,9 @@ def to_hits(store: Store, top: Sequence[tuple[str, float]], cand: Candidates) ->
         if pid in cand.title_score:
             scores["title_bm25"] = round(cand.title_score[pid], 6)
             scores["title_rank"] = title_rank[pid]
+        if pid in cand.sentence_score:
+            scores["paper"] = round(cand.paper_score[pid], 6)
+            scores["sentence"] = round(cand.sentence_score[pid], 6)
         if pid in rerank_scores:
             scores["rerank"] = round(rerank_scores[pid], 6)
         hits.append(
@@ -252,6 +303,7 @@ def to_hits(store: Store, top: Sequence[tuple[str, float]], cand: Candidates) ->
                 url=r.get("url"),
                 abstract=r.get("abstract") or "",
                 passage=cand.passage.get(pid),
+                sentence=cand.sentence.get(pid),
                 scores=scores,
             )
         )

@@ -24,7 +24,9 @@ from zsearch.papers import Paper, normalize_doi
 
 PAPERS = "papers"
 CHUNKS = "chunks"
-SCHEMA_VERSION = "1"
+# 2: sentence columns (``sentences``, ``sentence_vectors``); a version-1 table gets them,
+# empty, the first time a model opens it (:meth:`Store.ensure`).
+SCHEMA_VERSION = "2"
 META_MODEL = b"zsearch.model_id"
 META_DIM = b"zsearch.dim"
 META_SCHEMA = b"zsearch.schema_version"
@@ -94,9 +96,22 @@ def papers_schema(dim: int, model_id: str) -> Any:
             # what the full-text (BM25) index reads: title, abstract and body
             pa.field("fts_text", pa.string()),
             pa.field("vector", pa.list_(pa.float32(), dim)),
+            *sentence_fields(dim),
         ],
         metadata={META_MODEL: model_id.encode(), META_DIM: str(dim).encode(), META_SCHEMA: SCHEMA_VERSION.encode()},
     )
+
+
+def sentence_fields(dim: int) -> list[Any]:
+    """The sentence stage's columns (zsearch.sentences): texts and one vector per text.
+
+    Null for a paper stored before schema 2 or embedded by a model that makes none
+    (long-context profiles); search then uses the paper score alone.
+    """
+    import pyarrow as pa
+
+    return [pa.field("sentences", pa.list_(pa.string())),
+            pa.field("sentence_vectors", pa.list_(pa.list_(pa.float32(), dim)))]
 
 
 def chunks_schema(dim: int) -> Any:
@@ -117,7 +132,8 @@ def now_utc() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def paper_row(p: Paper, *, vector: np.ndarray, token_count: int, n_chunks: int, added: datetime) -> dict[str, Any]:
+def paper_row(p: Paper, *, vector: np.ndarray, token_count: int, n_chunks: int, added: datetime,
+              sentences: Sequence[str] | None = None, sentence_vectors: np.ndarray | None = None) -> dict[str, Any]:
     return {
         "id": p.id,
         "source": p.source,
@@ -142,7 +158,17 @@ def paper_row(p: Paper, *, vector: np.ndarray, token_count: int, n_chunks: int, 
         "updated": now_utc(),
         "fts_text": p.document_text,
         "vector": np.asarray(vector, dtype=np.float32),
+        "sentences": list(sentences) if sentences is not None else None,
+        "sentence_vectors": (None if sentence_vectors is None
+                             else [np.asarray(v, dtype=np.float32) for v in sentence_vectors]),
     }
+
+
+def paper_row_keeping(p: Paper, old: dict[str, Any]) -> dict[str, Any]:
+    """``p`` as a row that keeps the stored row's vectors (its text did not change)."""
+    return paper_row(p, vector=np.asarray(old["vector"]), token_count=old.get("token_count") or 0,
+                     n_chunks=old.get("n_chunks") or 0, added=old["added"], sentences=old.get("sentences"),
+                     sentence_vectors=old.get("sentence_vectors"))
 
 
 def row_to_paper(row: dict[str, Any]) -> Paper:
@@ -224,6 +250,29 @@ class Store:
             self._papers = self.db.create_table(PAPERS, schema=papers_schema(dim, model_id), exist_ok=True)
             return
         check_model(info, model_id, dim, self.home)
+        self.upgrade(dim)
+
+    def upgrade(self, dim: int) -> bool:
+        """Add the columns a schema-1 table lacks (empty); True if it changed anything."""
+        names = set(self.papers.schema.names)
+        missing = [f for f in sentence_fields(dim) if f.name not in names]
+        if not missing:
+            return False
+        self.papers.add_columns(missing)
+        self._index_cache = None
+        return True
+
+    @property
+    def has_sentences(self) -> bool:
+        """Whether the papers table has the sentence columns (schema 2)."""
+        return self.exists and "sentence_vectors" in self.papers.schema.names
+
+    def sentence_coverage(self) -> tuple[int, int]:
+        """(papers with sentence vectors, papers)."""
+        n = self.count()
+        if not self.has_sentences or not n:
+            return 0, n
+        return self.papers.count_rows("sentence_vectors IS NOT NULL"), n
 
     # -- reads ---------------------------------------------------------------------------
     def count(self) -> int:

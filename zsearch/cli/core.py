@@ -174,14 +174,12 @@ def search(
     """
     check_format(fmt)
     from zsearch.filters import Filters
-    from zsearch.search import DEFAULT_CONFIG
-
     filters = Filters.build(year=year, source=source, category=category, author=author, since=since)
     lib = open_library(db)
     name = rerank if rerank is not None else lib.settings.rerank
     if name and name.lower() == "none":
         name = None
-    config = DEFAULT_CONFIG.replace(mode=mode, rerank=name or None)
+    config = lib.default_config().replace(mode=mode, rerank=name or None)
     if queries is not None:
         from zsearch.queries import run_queries_file
 
@@ -262,6 +260,8 @@ def stats(
     for src, n in s["by_source"].items():
         out.print(f"  {src:<9}{n}")
     out.print(f"passages   {s['chunks']}")
+    if s.get("papers"):
+        out.print(f"sentences  {s.get('sentence_vectors', 0)} of {s['papers']} papers have sentence vectors")
     out.print(f"model      {s['model'] or '(none yet)'}" + (f" ({s['dim']} dims)" if s.get("dim") else ""))
     out.print(f"version    {s['table_version'] if s['table_version'] is not None else '-'}")
     out.print(f"on disk    {s['disk_bytes'] / 1e6:.1f} MB")

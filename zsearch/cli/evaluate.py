@@ -35,7 +35,6 @@ def eval_beir(
     check_format(fmt, ("table", "json"))
     from zsearch import evaluate as ev
     from zsearch.library import Library
-    from zsearch.search import DEFAULT_CONFIG
 
     data = ev.load_beir(directory, split)
     tmp = None
@@ -53,7 +52,7 @@ def eval_beir(
         if compare:
             configs = ev.compare_configs(rerank, rerank_top)
         else:
-            cfg = DEFAULT_CONFIG.replace(mode=mode, rerank=rerank, rerank_top=rerank_top)
+            cfg = lib.default_config().replace(mode=mode, rerank=rerank, rerank_top=rerank_top)
             configs = {("default" if mode == "hybrid" else mode) + (f" + rerank {rerank}" if rerank else ""): cfg}
         results = ev.evaluate_configs(lib, data, configs)
         if run_file is not None:

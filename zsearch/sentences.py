@@ -1,0 +1,104 @@
+"""Sentence vectors: the second stage of the CPU default (docs/search.md, "Sentence stage").
+
+A short-context model such as the bundled all-MiniLM-L6-v2 (trained on sentence pairs of up
+to 128 tokens) matches a query best against a text of the same grain. At ingest every
+paper therefore also gets one vector per sentence of its title and abstract (title first,
+at most :data:`MAX_SENTENCES`); at search time a candidate's dense score becomes
+
+    (1 - w) * paper score (MaxP over its vector and passages) + w * best sentence score
+
+with ``w = SearchConfig.sentence_weight``. On SciFact train (809 queries, 5,183 abstracts)
+this raised dense-only nDCG@10 from 0.668 to 0.702 and the fused default from 0.734 to
+0.749 (docs/benchmarks.md, "Search quality", lists every candidate measured).
+
+Pure functions only: splitting text and scoring vectors; the store and search modules call
+them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+import numpy as np
+
+# Sentences kept per paper: the title plus 47 sentences covers every SciFact abstract (the
+# longest has 39) and bounds the cost of a paper with a very long abstract.
+MAX_SENTENCES = 48
+# Sentences shorter than this (characters) are folded into the next one: abbreviation debris,
+# section labels such as "Methods." and lone numbers carry no meaning of their own.
+MIN_SENTENCE_CHARS = 12
+# A sentence boundary: end punctuation, white space, then a capital, digit or bracket.
+# Lower-case continuations ("et al. and", "i.e. the") do not split.
+_BOUNDARY = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9(\[])")
+# Abbreviations that end in a full stop but do not end a sentence.
+_ABBREV = re.compile(r"(?:\b(?:e\.g|i\.e|et al|vs|Fig|Figs|Eq|Eqs|Ref|Refs|No|approx|ca|cf|Dr|Mr|Ms|St)\.)$")
+
+
+def split_sentences(text: str) -> list[str]:
+    """Split prose into sentences (white space collapsed, no empty ones).
+
+    >>> split_sentences("Deep nets work. We show why (Fig. 2). e.g. this stays.")
+    ['Deep nets work.', 'We show why (Fig. 2). e.g. this stays.']
+    """
+    text = " ".join((text or "").split())
+    if not text:
+        return []
+    out: list[str] = []
+    carry = ""
+    for piece in _BOUNDARY.split(text):
+        piece = f"{carry} {piece}".strip() if carry else piece
+        carry = ""
+        if _ABBREV.search(piece) or len(piece) < MIN_SENTENCE_CHARS:
+            carry = piece
+            continue
+        out.append(piece)
+    if carry:
+        if out and len(carry) < MIN_SENTENCE_CHARS:
+            out[-1] = f"{out[-1]} {carry}"
+        else:
+            out.append(carry)
+    return out
+
+
+def paper_sentences(title: str, abstract: str, body: str = "", limit: int = MAX_SENTENCES) -> list[str]:
+    """The sentences a paper gets vectors for: its title, then its abstract's sentences.
+
+    A paper without an abstract (a PDF whose abstract was not found) uses the opening
+    sentences of its body instead. At most ``limit``.
+
+    >>> paper_sentences("A title", "First sentence is here. Second sentence is here.")
+    ['A title', 'First sentence is here.', 'Second sentence is here.']
+    """
+    out = [" ".join(title.split())] if title and title.strip() else []
+    out += split_sentences(abstract if abstract and abstract.strip() else body[:20_000])
+    return out[:limit]
+
+
+def best_sentence(qvec: np.ndarray, vectors: Sequence[Sequence[float]] | np.ndarray | None) -> tuple[float, int] | None:
+    """Cosine of the query's best sentence and that sentence's index; None without vectors.
+
+    Vectors are L2-normalised at ingest, so the dot product is the cosine.
+
+    >>> best_sentence(np.array([1.0, 0.0]), [[0.0, 1.0], [0.6, 0.8]])
+    (0.6, 1)
+    """
+    if vectors is None or len(vectors) == 0:
+        return None
+    m = np.asarray(list(vectors) if not isinstance(vectors, np.ndarray) else vectors, dtype=np.float32)
+    sims = m @ np.asarray(qvec, dtype=np.float32)
+    j = int(np.argmax(sims))
+    return round(float(sims[j]), 6), j
+
+
+def mix(paper_score: float, sentence_score: float | None, weight: float) -> float:
+    """The dense score of a paper with the sentence stage: a convex mix (no sentence: unchanged).
+
+    >>> mix(0.5, 0.7, 0.5)
+    0.6
+    >>> mix(0.5, None, 0.5)
+    0.5
+    """
+    if sentence_score is None or weight <= 0:
+        return paper_score
+    return round((1.0 - weight) * paper_score + weight * sentence_score, 12)
