@@ -9,8 +9,13 @@ as real embeddings do; uniform random vectors would be a needlessly hard case fo
 vectors are perturbed corpus vectors. The store records the bundled MiniLM as its model, so the
 cold CLI call (`zsearch search`) loads and runs the real model for the query.
 
+Each paper also gets sentence vectors (one per title/abstract sentence, as an ingest makes them;
+synthetic: its paper vector plus noise), so the default's sentence stage reads what it reads in
+a real database.
+
 Measured per query, in-process and warm: dense (papers + passages), full text (BM25), hybrid
-(fusion as the default config), hybrid + rerank of the top 50 with a tiny random-weight BERT
+without the sentence stage (NO_SENTENCE_CONFIG), hybrid as the default config (sentence stage,
+then fusion), hybrid + rerank of the top 50 with a tiny random-weight BERT
 cross-encoder (its cost is the pipeline's, not a real reranker's: a real one is ~100-1000x the
 FLOPs). At sizes >= the ANN threshold the IVF_RQ index is built and recall@10 of the ANN search
 against exact search (``bypass_vector_index``) is reported for a grid of nprobes/refine_factor.
@@ -51,6 +56,7 @@ def clustered(n: int, rng: np.random.Generator, centres: np.ndarray) -> np.ndarr
 
 def build(db: Path, n: int, seed: int = 0) -> tuple[np.ndarray, list[str]]:
     from zsearch.papers import Paper
+    from zsearch.sentences import paper_sentences
     from zsearch.store import Store, paper_row
 
     docs = [json.loads(line) for line in (SCIFACT / "corpus.jsonl").open()]
@@ -75,7 +81,11 @@ def build(db: Path, n: int, seed: int = 0) -> tuple[np.ndarray, list[str]]:
             rep = i // len(docs)
             p = Paper(id=f"beir:bench:{d['_id']}-{rep}", source=("arxiv", "pubmed", "pdf")[i % 3],
                       title=d.get("title") or "", abstract=d.get("text") or "", year=1990 + i % 35)
-            rows.append(paper_row(p, vector=vecs[j], token_count=0, n_chunks=0, added=now))
+            sents = paper_sentences(p.title, p.abstract)
+            sv = vecs[j] + 0.05 * rng.standard_normal((len(sents), DIM)).astype(np.float32)
+            sv /= np.linalg.norm(sv, axis=1, keepdims=True)
+            rows.append(paper_row(p, vector=vecs[j], token_count=0, n_chunks=0, added=now,
+                                  sentences=sents, sentence_vectors=sv))
         st.papers.add(rows)
     print(f"  wrote {n} rows in {time.perf_counter() - t0:.1f}s", flush=True)
     t0 = time.perf_counter()
@@ -89,7 +99,7 @@ def build(db: Path, n: int, seed: int = 0) -> tuple[np.ndarray, list[str]]:
 
 
 def warm(db: Path, qv: np.ndarray, texts: list[str], nq: int, reranker_dir: Path | None) -> dict[str, dict[str, float]]:
-    from zsearch.search import DEFAULT_CONFIG, dense_candidates, fts_candidates, hybrid_search
+    from zsearch.search import DEFAULT_CONFIG, NO_SENTENCE_CONFIG, dense_candidates, fts_candidates, hybrid_search
     from zsearch.store import Store
 
     st = Store(db)
@@ -103,7 +113,8 @@ def warm(db: Path, qv: np.ndarray, texts: list[str], nq: int, reranker_dir: Path
     runs = {
         "dense": lambda q, t: dense_candidates(st, q, 100, **ann),
         "full text": lambda q, t: fts_candidates(st, t, 100),
-        "hybrid": lambda q, t: hybrid_search(st, q, t, k=10, config=DEFAULT_CONFIG),
+        "hybrid, no sentence stage": lambda q, t: hybrid_search(st, q, t, k=10, config=NO_SENTENCE_CONFIG),
+        "hybrid (default: sentence stage)": lambda q, t: hybrid_search(st, q, t, k=10, config=DEFAULT_CONFIG),
     }
     if reranker is not None:
         runs["hybrid + rerank 50 (tiny CE)"] = lambda q, t: hybrid_search(

@@ -222,3 +222,18 @@ def test_a_long_context_model_makes_no_sentence_vectors(hf_cache, tmp_path) -> N
     hits = lib.search("cerebral white matter", k=3)
     assert len(hits) == 3 and all(h.sentence is None for h in hits)
     assert not math.isnan(hits[0].score)
+
+
+def test_cli_reembed_sentences_upgrades_an_old_database(sdb, tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    from tests.conftest import run_cli
+
+    db = tmp_path / "old"
+    make_schema1_db(sdb, db)
+    code, out, _ = run_cli(["reembed", "--sentences", "--db", str(db), "--format", "json"], capsys)
+    assert code == 0
+    rep = json.loads(out)
+    assert (rep["added"], rep["papers_with_sentences"], rep["papers"]) == (40, 40, 40)
+    code, out, err = run_cli(["reembed", "--sentences", "--db", str(db)], capsys)
+    assert code == 0 and "added sentence vectors to 0 papers" in err
+    code, _, err = run_cli(["reembed", "--db", str(db)], capsys)
+    assert code == 2 and "--model" in err

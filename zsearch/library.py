@@ -22,7 +22,7 @@ from zsearch.errors import ModelMismatch, RecordError
 from zsearch.merge import merge_papers
 from zsearch.papers import Deletion, Hit, Paper, normalize_doi
 from zsearch.sentences import paper_sentences
-from zsearch.store import Store, now_utc, paper_row, paper_row_keeping, row_to_paper
+from zsearch.store import PAPER_COLUMNS, Store, now_utc, paper_row, paper_row_keeping, row_to_paper
 
 if TYPE_CHECKING:
     from zsearch.embed import Embedder
@@ -409,8 +409,8 @@ class Library:
     def papers(self, ids: Sequence[str] | None = None) -> list[Paper]:
         """Papers by id, in the order given (all papers when ``ids`` is None)."""
         if ids is None:
-            return [row_to_paper(r) for r in self.store.rows()] if self.store.exists else []
-        rows = self.store.get_rows(ids)
+            return [row_to_paper(r) for r in self.store.rows(columns=PAPER_COLUMNS)] if self.store.exists else []
+        rows = self.store.get_rows(ids, PAPER_COLUMNS)
         from zsearch.errors import NotFound
 
         missing = [i for i in ids if i not in rows]

@@ -34,6 +34,9 @@ META_SCHEMA = b"zsearch.schema_version"
 # Columns a search reads back (never the full text or vector: they are large).
 HIT_COLUMNS = ["id", "title", "year", "source", "authors", "doi", "url", "abstract"]
 LIST_FIELDS = ("authors", "categories", "sources")
+# Columns a Paper is made from (row_to_paper): never the vectors, which dwarf the rest.
+PAPER_COLUMNS = ["id", "source", "sources", "title", "abstract", "authors", "year", "doi", "arxiv_id", "pmid",
+                 "url", "path", "full_text", "categories", "published", "extra"]
 VECTOR_INDEX = "vector_idx"
 # Rows from which an IVF_RQ vector index is built: below ~100k papers an exact scan of
 # 384-dim vectors takes tens of milliseconds (benchmarks/search.py), and it is exact.
@@ -301,12 +304,12 @@ class Store:
 
     def get(self, paper_id: str) -> Paper:
         """A paper by id, or by an unambiguous prefix of a ``sha256:`` id (as tables show them)."""
-        rows = self.get_rows([paper_id])
+        rows = self.get_rows([paper_id], PAPER_COLUMNS)
         if paper_id in rows:
             return row_to_paper(rows[paper_id])
         if paper_id.startswith("sha256:") and len(paper_id) >= len("sha256:") + 8:
             like = paper_id.replace("'", "''").replace("%", "").replace("_", "")
-            found = self.rows(f"id LIKE '{like}%'", limit=2)
+            found = self.rows(f"id LIKE '{like}%'", PAPER_COLUMNS, limit=2)
             if len(found) == 1:
                 return row_to_paper(found[0])
             if len(found) > 1:

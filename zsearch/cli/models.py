@@ -74,7 +74,10 @@ def models(
 
 @app.command("reembed")
 def reembed_cmd(
-    model: str = typer.Option(..., "--model", help="Profile (see `zsearch models`), hub name or local path."),
+    model: Optional[str] = typer.Option(None, "--model", help="Profile (see `zsearch models`), hub name or local path."),
+    sentences: bool = typer.Option(
+        False, "--sentences", help="Only add the sentence vectors papers lack (a database made before the "
+        "sentence stage), in place, with the database's own model."),
     dim: Optional[int] = typer.Option(None, "--dim", help="Reduced output dimension the model offers."),
     max_tokens: Optional[int] = typer.Option(
         None, "--max-tokens", help="Context to use per paper (default: the model's, e.g. 32768 for zembed-1)."
@@ -91,15 +94,24 @@ def reembed_cmd(
 
     Searches keep using the old vectors until every paper is embedded; then the new set is
     switched in. An interrupted run resumes where it stopped.
+
+    With --sentences: add only the missing sentence vectors (docs/search.md, "Sentence
+    stage"), keeping every paper's vectors. Example: zsearch reembed --sentences --db ~/lit
     """
     import json
 
     from zsearch.cli.core import progress_bar
     from zsearch.config import Settings
+    from zsearch.errors import UsageError
     from zsearch.reembed import reembed
     from zsearch.store import Store
 
     check_format(fmt, ("table", "json"))
+    if sentences:
+        add_sentences(db, device, fmt)
+        return
+    if not model:
+        raise UsageError("give --model (the model to re-embed with), or --sentences")
     home = Settings.load(db).home
     total = Store(home).count() if (home / "lancedb").exists() else None
     with progress_bar(f"reembed {model}", total) as advance:
@@ -114,3 +126,29 @@ def reembed_cmd(
         f"was {report.old_model_id}, {report.old_dim}) in {report.seconds:.1f}s, {rate:,.0f} tokens/s"
         + (f"; old vectors kept as {report.kept_old}" if report.kept_old else "")
     )
+
+
+def add_sentences(db: Optional[Path], device: Optional[str], fmt: str) -> None:
+    """``reembed --sentences``: fill in missing sentence vectors under the writer lock."""
+    import json
+    import time
+
+    from zsearch.cli.core import progress_bar
+    from zsearch.library import Library
+
+    lib = Library.open(db, device=device)
+    have, total = lib.store.sentence_coverage()
+    t0 = time.perf_counter()
+    with lib.lock(purpose="reembed --sentences"), progress_bar("sentence vectors", total - have) as advance:
+        n = lib.add_sentence_vectors(progress=advance)
+    secs = time.perf_counter() - t0
+    have, total = lib.store.sentence_coverage()
+    summary = {"added": n, "papers_with_sentences": have, "papers": total, "seconds": round(secs, 1),
+               "model": lib.embedder.model_id}
+    if fmt == "json":
+        sys.stdout.write(json.dumps(summary, indent=2) + "\n")
+        return
+    if not lib.embedder.sentence_vectors:
+        err.print(f"{lib.embedder.model_id} makes no sentence vectors (a long-context model): nothing to do")
+        return
+    err.print(f"added sentence vectors to {n} papers in {secs:.1f}s; {have} of {total} papers have them")
