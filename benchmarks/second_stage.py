@@ -141,6 +141,11 @@ def main(argv: list[str] | None = None) -> int:
         D = minmax_over((1 - w) * MS + w * MX, union)
         for d in (0.5, 0.6, 0.7, 0.8):
             row(f"sentence stage w {w}, convex dense {d} / bm25 {1 - d:.1f}", d * D + (1 - d) * B, union)
+    # an abstract-only paper whose every sentence has a vector needs no passages: what would
+    # dropping them (and their ingest cost) lose?
+    hm = topk_mask(HS, DEPTH)
+    row("sentence stage w 0.5 without passages (paper vector only), convex 0.7/0.3",
+        0.7 * minmax_over(0.5 * HS + 0.5 * MX, hm | bm) + 0.3 * B, hm | bm)
     for t in (0.1, 0.2):
         row(f"title vector mixed in ({t}), convex 0.5/0.5", 0.5 * minmax_over((1 - t) * MS + t * TS, union)
             + 0.5 * B, union)

@@ -180,20 +180,19 @@ def sentence_stage(store: Store, qvec: np.ndarray, cand: Candidates, weight: flo
     ids = list(dict.fromkeys([*cand.dense, *cand.bm25, *cand.title]))
     if not ids:
         return
-    rows = store.get_rows(ids, ["id", "vector", "sentences", "sentence_vectors"])
+    rows = store.vectors_and_sentences(ids)
     q = np.asarray(qvec, dtype=np.float32)
     for pid in ids:
-        r = rows.get(pid)
-        if r is None:
+        if pid not in rows:
             continue
+        head, svecs, sents = rows[pid]
         paper = cand.dense_score.get(pid)
         if paper is None:
-            paper = float(np.asarray(r["vector"], dtype=np.float32) @ q)
+            paper = float(head @ q)
         cand.paper_score[pid] = paper
-        best = best_sentence(q, r.get("sentence_vectors"))
+        best = best_sentence(q, svecs)
         if best is not None:
             cand.sentence_score[pid] = best[0]
-            sents = r.get("sentences") or []
             if best[1] < len(sents):
                 cand.sentence[pid] = sents[best[1]]
         cand.dense_score[pid] = mix(paper, best[0] if best else None, weight)

@@ -85,8 +85,8 @@ def best_sentence(qvec: np.ndarray, vectors: Sequence[Sequence[float]] | np.ndar
     """
     if vectors is None or len(vectors) == 0:
         return None
-    m = np.asarray(list(vectors) if not isinstance(vectors, np.ndarray) else vectors, dtype=np.float32)
-    sims = m @ np.asarray(qvec, dtype=np.float32)
+    m = vectors if isinstance(vectors, np.ndarray) else np.asarray(list(vectors), dtype=np.float32)
+    sims = m @ np.asarray(qvec, dtype=m.dtype)
     j = int(np.argmax(sims))
     return round(float(sims[j]), 6), j
 

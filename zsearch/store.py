@@ -302,6 +302,36 @@ class Store:
                 out[r["id"]] = r
         return out
 
+    def vectors_and_sentences(self, ids: Sequence[str]) -> dict[str, tuple[np.ndarray, np.ndarray, list[str]]]:
+        """``{id: (paper vector, sentence vectors (n x dim), sentence texts)}`` for the sentence stage.
+
+        Read as Arrow and sliced as numpy: turning a few thousand 384-float vectors into
+        Python lists would cost more than the search itself. A paper without sentence
+        vectors gets an empty (0 x dim) matrix.
+        """
+        import pyarrow.compute as pc
+
+        ids = list(dict.fromkeys(ids))
+        if not ids or not self.has_sentences:
+            return {}
+        tbl = (self.papers.search().where(sql_in("id", ids)).select(["id", "vector", "sentences", "sentence_vectors"])
+               .limit(len(ids)).to_arrow())
+        if not tbl.num_rows:
+            return {}
+        dim = tbl.schema.field("vector").type.list_size
+        heads = tbl.column("vector").combine_chunks().flatten().to_numpy(zero_copy_only=False).reshape(-1, dim)
+        sv = tbl.column("sentence_vectors").combine_chunks()
+        counts = pc.fill_null(pc.list_value_length(sv), 0).to_numpy(zero_copy_only=False)
+        flat = sv.flatten().flatten().to_numpy(zero_copy_only=False).reshape(-1, dim)
+        texts = tbl.column("sentences").to_pylist()
+        out: dict[str, tuple[np.ndarray, np.ndarray, list[str]]] = {}
+        at = 0
+        for i, pid in enumerate(tbl.column("id").to_pylist()):
+            n = int(counts[i])
+            out[pid] = (heads[i], flat[at : at + n], texts[i] or [])
+            at += n
+        return out
+
     def get(self, paper_id: str) -> Paper:
         """A paper by id, or by an unambiguous prefix of a ``sha256:`` id (as tables show them)."""
         rows = self.get_rows([paper_id], PAPER_COLUMNS)
