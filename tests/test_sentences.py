@@ -237,3 +237,23 @@ def test_cli_reembed_sentences_upgrades_an_old_database(sdb, tmp_path, capsys) -
     assert code == 0 and "added sentence vectors to 0 papers" in err
     code, _, err = run_cli(["reembed", "--db", str(db)], capsys)
     assert code == 2 and "--model" in err
+
+
+def test_an_abstract_covered_by_its_sentences_needs_no_passages(sdb, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Abstract-only papers past MiniLM's 256 tokens: sentences, not windows; with a body: windows too."""
+    lib = Library.open(sdb)
+    rows = lib.store.get_rows([p.id for p in scifact_papers(40)], ["id", "token_count", "n_chunks", "sentences"])
+    long = [r for r in rows.values() if r["token_count"] > lib.embedder.doc_token_limit]
+    assert long, "the sample has abstracts longer than the model's context"
+    assert all(r["n_chunks"] == 0 and len(r["sentences"]) >= 2 for r in long)
+    assert lib.store.chunks.count_rows() == 0
+    # every word of such an abstract is in some stored sentence
+    p = next(x for x in scifact_papers(40) if x.id == long[0]["id"])
+    words = " ".join(long[0]["sentences"]).split()
+    assert words[len(p.title.split()):] == p.abstract.split()
+    # the same paper with a body gets passages over its whole text
+    lib2 = Library.open(tmp_path / "body")
+    p.full_text = p.abstract + " " + p.abstract
+    lib2.ingest_papers([p])
+    row = lib2.store.get_rows([p.id], ["id", "n_chunks"])[p.id]
+    assert row["n_chunks"] >= 2 and lib2.store.chunks.count_rows() == row["n_chunks"]

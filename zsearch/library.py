@@ -21,7 +21,7 @@ from zsearch.config import Settings
 from zsearch.errors import ModelMismatch, RecordError
 from zsearch.merge import merge_papers
 from zsearch.papers import Deletion, Hit, Paper, normalize_doi
-from zsearch.sentences import paper_sentences
+from zsearch.sentences import covers_whole_text, paper_sentences
 from zsearch.store import PAPER_COLUMNS, Store, now_utc, paper_row, paper_row_keeping, row_to_paper
 
 if TYPE_CHECKING:
@@ -496,31 +496,34 @@ def embed_papers(emb: "Embedder", papers: list[Paper], old_rows: dict[str, Any],
     text up to the context with a long-context one — and overlapping windows over its whole
     text as passages, so nothing past the context is lost (docs/long-papers.md). With a
     short-context model each paper also gets a vector per title/abstract sentence
-    (zsearch.sentences), encoded in the same batches.
+    (zsearch.sentences), encoded in the same batches; a paper of title and abstract only
+    whose sentences each fit the model then needs no passages: its sentences cover it.
     ``old_rows``/``target_of`` carry the stored rows of updated papers (their ``added`` time).
     """
     if not papers:
         return [], [], 0
     docs = [p.document_text or p.id for p in papers]
     counts = emb.count_tokens(docs)
+    sentences: list[list[str]] = [[] for _ in papers]
+    if emb.sentence_vectors:
+        sentences = [paper_sentences(p.title, p.abstract, p.full_text) for p in papers]
     texts: list[str] = []
     owner: list[tuple[int, str, int]] = []  # (paper index, "paper" | "window" | "sentence", n)
     for i, (p, n) in enumerate(zip(papers, counts)):
         if n <= emb.doc_token_limit:
             texts.append(docs[i])
             owner.append((i, "paper", 0))
-        else:
-            texts.append(docs[i] if emb.long_context else (p.head_text or docs[i]))
-            owner.append((i, "paper", 0))
-            for j, w in enumerate(emb.windows(docs[i])):
-                texts.append(w)
-                owner.append((i, "window", j))
-    sentences: list[list[str]] = [[] for _ in papers]
-    if emb.sentence_vectors:
-        for i, p in enumerate(papers):
-            sentences[i] = paper_sentences(p.title, p.abstract, p.full_text)
-            texts.extend(sentences[i])
-            owner.extend((i, "sentence", j) for j in range(len(sentences[i])))
+            continue
+        texts.append(docs[i] if emb.long_context else (p.head_text or docs[i]))
+        owner.append((i, "paper", 0))
+        if _sentences_suffice(emb, p, sentences[i]):
+            continue  # its sentence vectors cover every word of it: no passages needed
+        for j, w in enumerate(emb.windows(docs[i])):
+            texts.append(w)
+            owner.append((i, "window", j))
+    for i in range(len(papers)):
+        texts.extend(sentences[i])
+        owner.extend((i, "sentence", j) for j in range(len(sentences[i])))
     vecs = emb.encode_documents(texts)
     paper_vec: dict[int, np.ndarray] = {}
     sentence_vecs: list[list[np.ndarray]] = [[] for _ in papers]
@@ -542,6 +545,13 @@ def embed_papers(emb: "Embedder", papers: list[Paper], old_rows: dict[str, Any],
                               added=old["added"] if old else now, sentences=sentences[i] if made else None,
                               sentence_vectors=sentence_vecs[i] if made else None))
     return rows, chunk_rows, int(sum(counts))
+
+
+def _sentences_suffice(emb: "Embedder", p: Paper, sentences: list[str]) -> bool:
+    """Whether ``p``'s sentence vectors hold all its text, each sentence whole (no passages needed)."""
+    if not sentences or not covers_whole_text(p.title, p.abstract, p.full_text, sentences):
+        return False
+    return max(emb.count_tokens(sentences)) <= emb.doc_token_limit
 
 
 def _probe_paper(pid: str) -> Paper | None:

@@ -8,8 +8,9 @@ at most :data:`MAX_SENTENCES`); at search time a candidate's dense score becomes
     (1 - w) * paper score (MaxP over its vector and passages) + w * best sentence score
 
 with ``w = SearchConfig.sentence_weight``. On SciFact train (809 queries, 5,183 abstracts)
-this raised dense-only nDCG@10 from 0.668 to 0.702 and the fused default from 0.734 to
-0.749 (docs/benchmarks.md, "Search quality", lists every candidate measured).
+this raised dense-only nDCG@10 from 0.668 to 0.701 and the fused default from 0.734 to
+0.748, 0.750 once abstract-only papers kept no passages (docs/benchmarks.md, "Search
+quality", lists every candidate measured).
 
 Pure functions only: splitting text and scoring vectors; the store and search modules call
 them.
@@ -73,6 +74,24 @@ def paper_sentences(title: str, abstract: str, body: str = "", limit: int = MAX_
     out = [" ".join(title.split())] if title and title.strip() else []
     out += split_sentences(abstract if abstract and abstract.strip() else body[:20_000])
     return out[:limit]
+
+
+def covers_whole_text(title: str, abstract: str, body: str, sentences: Sequence[str]) -> bool:
+    """Whether ``sentences`` (from :func:`paper_sentences`) hold all of a paper's text.
+
+    True for a paper of title and abstract only whose sentences were not cut at
+    :data:`MAX_SENTENCES`: its sentence vectors then cover every word, and passages over
+    the same abstract add nothing (docs/benchmarks.md, "without passages").
+
+    >>> covers_whole_text("T", "One sentence here. Two sentences here.", "", ["T", "One sentence here.", "Two sentences here."])
+    True
+    >>> covers_whole_text("T", "An abstract here.", "A body too.", ["T", "An abstract here."])
+    False
+    """
+    if (body and body.strip()) or not (abstract and abstract.strip()):
+        return False
+    want = (1 if title and title.strip() else 0) + len(split_sentences(abstract))
+    return len(sentences) == want
 
 
 def best_sentence(qvec: np.ndarray, vectors: Sequence[Sequence[float]] | np.ndarray | None) -> tuple[float, int] | None:
