@@ -22,7 +22,7 @@ from zsearch.errors import ModelMismatch, RecordError
 from zsearch.merge import merge_papers
 from zsearch.papers import Deletion, Hit, Paper, normalize_doi
 from zsearch.sentences import covers_whole_text, paper_sentences
-from zsearch.store import PAPER_COLUMNS, Store, now_utc, paper_row, paper_row_keeping, row_to_paper
+from zsearch.store import HAS_SENTENCES, PAPER_COLUMNS, Store, now_utc, paper_row, paper_row_keeping, row_to_paper
 
 if TYPE_CHECKING:
     from zsearch.embed import Embedder
@@ -264,7 +264,7 @@ class Library:
         st = self.store
         if not emb.sentence_vectors or not st.count():
             return 0
-        todo = [r["id"] for r in st.rows("sentence_vectors IS NULL", ["id"])]
+        todo = [r["id"] for r in st.rows(f"NOT ({HAS_SENTENCES})", ["id"])]
         done = 0
         for start in range(0, len(todo), batch):
             rows = st.get_rows(todo[start : start + batch])
@@ -401,7 +401,7 @@ class Library:
         (made before the sentence stage, or by a long-context model)."""
         from zsearch.search import DEFAULT_CONFIG, NO_SENTENCE_CONFIG
 
-        return DEFAULT_CONFIG if self.store.sentence_coverage()[0] else NO_SENTENCE_CONFIG
+        return DEFAULT_CONFIG if self.store.any_sentence_vectors() else NO_SENTENCE_CONFIG
 
     def get(self, paper_id: str) -> Paper:
         return self.store.get(paper_id)

@@ -197,7 +197,7 @@ def sentence_stage(store: Store, qvec: np.ndarray, cand: Candidates, weight: flo
             if best[1] < len(sents):
                 cand.sentence[pid] = sents[best[1]]
         cand.dense_score[pid] = mix(paper, best[0] if best else None, weight)
-    cand.dense = [pid for pid, _ in ranked({p: cand.dense_score[p] for p in cand.dense_score})][:max(depth, len(ids))]
+    cand.dense = [pid for pid, _ in ranked(cand.dense_score)][:max(depth, len(ids))]
 
 
 def fuse(cand: Candidates, cfg: SearchConfig) -> dict[str, float]:

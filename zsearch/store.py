@@ -37,6 +37,11 @@ LIST_FIELDS = ("authors", "categories", "sources")
 # Columns a Paper is made from (row_to_paper): never the vectors, which dwarf the rest.
 PAPER_COLUMNS = ["id", "source", "sources", "title", "abstract", "authors", "year", "doi", "arxiv_id", "pmid",
                  "url", "path", "full_text", "categories", "published", "extra"]
+# Papers whose sentence vectors are stored. ``sentences`` and ``sentence_vectors`` are null
+# together (paper_row, add_columns and Library.add_sentence_vectors write them as a pair), and
+# testing the list of strings reads far less than the list of vectors: 0.4 s instead of 2.7 s
+# to count 100k papers, 45 ms instead of 2.7 s for any_sentence_vectors().
+HAS_SENTENCES = "sentences IS NOT NULL"
 VECTOR_INDEX = "vector_idx"
 # Rows from which an IVF_RQ vector index is built: below ~100k papers an exact scan of
 # 384-dim vectors takes tens of milliseconds (benchmarks/search.py), and it is exact.
@@ -275,7 +280,13 @@ class Store:
         n = self.count()
         if not self.has_sentences or not n:
             return 0, n
-        return self.papers.count_rows("sentence_vectors IS NOT NULL"), n
+        return self.papers.count_rows(HAS_SENTENCES), n
+
+    def any_sentence_vectors(self) -> bool:
+        """Whether any paper has sentence vectors: the first match ends the scan (every search asks)."""
+        if not self.has_sentences:
+            return False
+        return bool(self.papers.search().where(HAS_SENTENCES).select(["id"]).limit(1).to_list())
 
     # -- reads ---------------------------------------------------------------------------
     def count(self) -> int:
