@@ -3,7 +3,7 @@
 Embeds the 2,888 abstracts of ../shared/data/clustering/medical_abstracts_tc with the
 bundled model (all-MiniLM-L6-v2) once, then clusters them with k=5 (the number of classes)
 and with k chosen by silhouette, under each preparation of the vectors in
-``zsearch.cluster.METHODS``, over several seeds, and prints V-measure, ARI and NMI
+``zsearch.review.cluster.METHODS``, over several seeds, and prints V-measure, ARI and NMI
 against the labels. The baseline is KMeans on the plain bundled-model embeddings
 (``method="plain"``), measured in the same run.
 
@@ -27,7 +27,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from zsearch.cluster import METHODS, cluster_papers
+from zsearch.review.cluster import METHODS, cluster_papers
 
 DATA = Path(__file__).resolve().parents[2] / "shared/data/clustering/medical_abstracts_tc"
 
@@ -66,7 +66,7 @@ def main() -> None:
         vecs = np.load(args.cache)
         print(f"embeddings: loaded {vecs.shape} from {args.cache}", file=sys.stderr)
     else:
-        from zsearch.embed import load_embedder
+        from zsearch.embedding.embedder import load_embedder
 
         t0 = time.perf_counter()
         vecs = load_embedder("minilm").encode_documents(texts)

@@ -15,7 +15,7 @@ vocab 151,936) in bf16 with SDPA — weights do not change the speed — on docu
 1k, 8k and 32k tokens and on a mixed-length corpus (log-uniform 256-32k tokens, shuffled):
 tokens/s, papers/s, peak GPU memory, model FLOP utilisation (achieved FLOP/s over the dense
 bf16 peak, ``--peak-tflops``, 989 for an H100 SXM; FLOPs = 2 × parameters per token plus
-causal attention, see ``zsearch.embed.flops_per_token``), against a naive baseline in the same
+causal attention, see ``zsearch.embedding.embedder.flops_per_token``), against a naive baseline in the same
 run: fixed-size batches in corpus order, padded to the longest (``--naive-batch``).
 ``--arch tiny`` runs the same GPU code on a 2-layer model (on CPU too) as a smoke test.
 
@@ -86,14 +86,14 @@ def scifact_texts(limit: int) -> list[str]:
 
 
 def pdf_full_texts() -> tuple[list[str], str]:
-    """Full texts of the shared PDFs: zsearch.sources.pdf, else PyMuPDF page text."""
+    """Full texts of the shared PDFs: zsearch.sources.pdf.reader, else PyMuPDF page text."""
     paths = sorted((DATA / "pdfs").rglob("*.pdf"))
     try:
         from zsearch.errors import RecordError
-        from zsearch.sources.pdf import iter_pdfs
+        from zsearch.sources.pdf.reader import iter_pdfs
 
         texts = [p.document_text for p in iter_pdfs(paths) if not isinstance(p, RecordError)]
-        return [t for t in texts if t.strip()], "zsearch.sources.pdf"
+        return [t for t in texts if t.strip()], "zsearch.sources.pdf.reader"
     except ImportError:
         import pymupdf
 
@@ -149,7 +149,7 @@ def compare(emb: Any, texts: list[str], repeats: int) -> dict[str, Any]:
 def cpu_part(args: argparse.Namespace) -> dict[str, Any]:
     import torch
 
-    from zsearch.embed import load_embedder
+    from zsearch.embedding.embedder import load_embedder
 
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -191,7 +191,7 @@ def build_random_embedder(arch: dict[str, int], device: str, max_tokens: int) ->
     from tinymodels import build_tiny_zembed
     from transformers import Qwen3Config, Qwen3Model
 
-    from zsearch.embed import Embedder, Profile
+    from zsearch.embedding.embedder import Embedder, Profile
 
     tmp = Path(tempfile.mkdtemp(prefix="zsearch-bench-"))
     tiny = build_tiny_zembed(tmp / "tiny")  # tokenizer, prompts and module layout of zembed-1
@@ -254,7 +254,7 @@ def naive_encode(emb: Any, texts: list[str], batch: int) -> None:
 def gpu_part(args: argparse.Namespace) -> dict[str, Any]:
     import torch
 
-    from zsearch.embed import flops_per_token
+    from zsearch.embedding.embedder import flops_per_token
 
     device = "cuda:0" if args.device == "cuda" else args.device
     cuda = device.startswith("cuda")

@@ -2,7 +2,7 @@
 
 Measures, in one run and on one machine:
 
-* text extraction alone (``zsearch.sources.pdf.extract_pages``: layout-ordered text with
+* text extraction alone (``zsearch.sources.pdf.reader.extract_pages``: layout-ordered text with
   headers dropped and hyphens mended) in pages/s, next to PyMuPDF's plain
   ``page.get_text()`` over the same pages as a baseline;
 * end-to-end ingest of the shared PDFs and of SciFact's 5,183 abstracts into a temporary
@@ -10,7 +10,7 @@ Measures, in one run and on one machine:
 * the embedding throughput of ``Embedder.encode_documents`` over SciFact's texts, as a
   ratio to a plain ``SentenceTransformer(path).encode(texts)`` of the same texts with the
   same weights (target: >= 1.0); best of ``--repeats`` alternating runs each;
-* the cost of the sentence stage (zsearch.sentences): end-to-end ingest of the same
+* the cost of the sentence stage (zsearch.ingest.sentences): end-to-end ingest of the same
   SciFact abstracts with sentence vectors switched off and on, alternating runs into fresh
   databases; the ratio on/off is what the sentence stage adds to an ingest;
 * peak RSS of the process after each stage.
@@ -34,8 +34,8 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from zsearch.errors import RecordError
-from zsearch.papers import Paper
-from zsearch.sources.pdf import extract_pages, import_pymupdf, iter_pdf_paths
+from zsearch.papers.model import Paper
+from zsearch.sources.pdf.reader import extract_pages, import_pymupdf, iter_pdf_paths
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 STAGES = ("extraction", "pdfs", "scifact", "embedding", "sentences")
@@ -120,7 +120,7 @@ def bench_embedding(emb: Any, texts: list[str], repeats: int) -> dict[str, Any]:
     import numpy as np
     from sentence_transformers import SentenceTransformer
 
-    from zsearch.embed import bundled_model_path
+    from zsearch.embedding.embedder import bundled_model_path
 
     plain = SentenceTransformer(bundled_model_path(), device=str(emb.model.device))
     warm = texts[:64]

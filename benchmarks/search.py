@@ -55,9 +55,9 @@ def clustered(n: int, rng: np.random.Generator, centres: np.ndarray) -> np.ndarr
 
 
 def build(db: Path, n: int, seed: int = 0) -> tuple[np.ndarray, list[str]]:
-    from zsearch.papers import Paper
-    from zsearch.sentences import paper_sentences
-    from zsearch.store import Store, paper_row
+    from zsearch.papers.model import Paper
+    from zsearch.ingest.sentences import paper_sentences
+    from zsearch.store.tables import Store, paper_row
 
     docs = [json.loads(line) for line in (SCIFACT / "corpus.jsonl").open()]
     queries = [json.loads(line)["text"] for line in (SCIFACT / "queries.jsonl").open()]
@@ -99,14 +99,14 @@ def build(db: Path, n: int, seed: int = 0) -> tuple[np.ndarray, list[str]]:
 
 
 def warm(db: Path, qv: np.ndarray, texts: list[str], nq: int, reranker_dir: Path | None) -> dict[str, dict[str, float]]:
-    from zsearch.search import DEFAULT_CONFIG, NO_SENTENCE_CONFIG, dense_candidates, fts_candidates, hybrid_search
-    from zsearch.store import Store
+    from zsearch.search.pipeline import DEFAULT_CONFIG, NO_SENTENCE_CONFIG, dense_candidates, fts_candidates, hybrid_search
+    from zsearch.store.tables import Store
 
     st = Store(db)
     out: dict[str, dict[str, float]] = {}
     reranker = None
     if reranker_dir is not None:
-        from zsearch.rerank import load_reranker
+        from zsearch.embedding.rerank import load_reranker
 
         reranker = load_reranker(str(reranker_dir), device="cpu")
     ann = st.ann_params()
@@ -132,7 +132,7 @@ def warm(db: Path, qv: np.ndarray, texts: list[str], nq: int, reranker_dir: Path
 
 
 def ann_recall(db: Path, qv: np.ndarray, grid: list[tuple[int, int]]) -> list[dict[str, float]]:
-    from zsearch.store import Store
+    from zsearch.store.tables import Store
 
     st = Store(db)
     res = []
@@ -202,7 +202,7 @@ def main() -> None:
         shutil.rmtree(db, ignore_errors=True)
         qv, texts = build(db, n)
         entry: dict[str, object] = {"warm": warm(db, qv, texts, args.queries, reranker_dir)}
-        from zsearch.store import Store
+        from zsearch.store.tables import Store
 
         if Store(db).ann_params():
             entry["ann"] = ann_recall(db, qv[: args.queries], [(8, 1), (16, 5), (32, 10), (64, 10), (32, 20)])

@@ -8,7 +8,7 @@ vectors), runs LanceDB's BM25 for every judged query once, then scores each cand
 offline with exact cosine scores, so a grid of a hundred variants takes minutes, not hours.
 The baseline in the same run is the fusion without a second stage (convex 0.5/0.5 over the
 top 100 of each list), and every row prints its difference to it. Metrics: ranx, as
-``zsearch eval`` (zsearch.evaluate.score_run). Each row also gives nDCG@10 on two random
+``zsearch eval`` (zsearch.evaluate.beir.score_run). Each row also gives nDCG@10 on two random
 halves of the queries: a choice that only helps one half is noise.
 
 Candidates: the sentence stage at several weights, dense fill-in over the union, title
@@ -36,7 +36,7 @@ def log(msg: str) -> None:
 
 
 def minmax_over(S: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """Per row: min-max over the masked entries, 0 elsewhere (zsearch.fusion.minmax, vectorised)."""
+    """Per row: min-max over the masked entries, 0 elsewhere (zsearch.search.fusion.minmax, vectorised)."""
     big = np.where(mask, S, np.inf).min(axis=1, keepdims=True)
     top = np.where(mask, S, -np.inf).max(axis=1, keepdims=True)
     span = np.where(top > big, top - big, 1.0)
@@ -59,9 +59,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--split", default="train")
     args = ap.parse_args(argv)
 
-    from zsearch.evaluate import load_beir, paper_id, score_run
+    from zsearch.evaluate.beir import load_beir, paper_id, score_run
     from zsearch.library import Library
-    from zsearch.search import fts_candidates
+    from zsearch.search.pipeline import fts_candidates
 
     data = load_beir(args.data / "beir" / args.dataset, args.split)
     lib = Library.open(args.db)

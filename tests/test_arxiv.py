@@ -15,7 +15,7 @@ import pytest
 from replay import ReplayServer, Reply, replay_server  # noqa: F401, F811  (the fixture)
 
 from zsearch.errors import RecordError, SourceError
-from zsearch.papers import Paper
+from zsearch.papers.model import Paper
 from zsearch.sources.arxiv import (
     ArxivSource,
     arxiv_client,

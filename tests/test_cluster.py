@@ -1,4 +1,4 @@
-"""zsearch.cluster: determinism, choice of k, class-based TF-IDF labels."""
+"""zsearch.review.cluster: determinism, choice of k, class-based TF-IDF labels."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from zsearch.cluster import (
+from zsearch.review.cluster import (
     auto_k_range,
     best_k,
     cluster_papers,
@@ -42,7 +42,7 @@ def scifact() -> list[dict]:
 
 @pytest.fixture(scope="module")
 def embedder():
-    from zsearch.embed import load_embedder
+    from zsearch.embedding.embedder import load_embedder
 
     return load_embedder("minilm")
 

@@ -62,7 +62,7 @@ def wait_for(cond, what: str, proc: subprocess.Popen | None = None, timeout: flo
 
 def check_database(db: Path, expected: int) -> list[str]:
     """The database opens; ``expected`` papers, no duplicate ids, every passage has its paper."""
-    from zsearch.store import Store
+    from zsearch.store.tables import Store
 
     st = Store(db)
     ids = [r["id"] for r in st.rows(columns=["id"])]
@@ -93,7 +93,7 @@ def test_search_during_refresh_second_refresh_busy_then_kill_and_complete(tmp_pa
     searches succeed and see whole commits; a second refresh exits 75; a third waits, gets the lock
     the moment the first is SIGKILLed, and completes the work: 20 papers, no duplicates."""
     from zsearch.library import Library
-    from zsearch.watch import Watch, Watches
+    from zsearch.ops.watch import Watch, Watches
 
     db = tmp_path / "db"
     ws = Watches(db)
@@ -167,7 +167,7 @@ def test_sigkill_while_writing_then_refresh_completes(tmp_path, server, one_mode
     the database opens and the next refresh finishes: every paper once."""
     from zsearch.errors import EmptyDatabase
     from zsearch.library import Library
-    from zsearch.watch import Watch, Watches
+    from zsearch.ops.watch import Watch, Watches
 
     db = tmp_path / "db"
     Watches(db).add(Watch("se", arxiv="testing", max_results=15))

@@ -18,7 +18,7 @@ from replay import ReplayServer, Reply
 import zsearch.cli.sources  # noqa: F401  (registers the commands)
 from zsearch.cli import main
 from zsearch.errors import NotFound, RecordError
-from zsearch.papers import Paper
+from zsearch.papers.model import Paper
 from zsearch.sources.dumps import Deletion, read_arxiv_dump, read_pubmed_xml
 
 DATA = Path(__file__).parent / "data"

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from tests.conftest import scifact_sample as scifact  # noqa: E402
-from zsearch.embed import (
+from zsearch.embedding.embedder import (
     DEFAULT_TOKEN_BUDGET,
     PROFILES,
     Embedder,
@@ -101,7 +101,7 @@ def test_resolve_profile_by_name_hub_id_or_path(tmp_path: Path) -> None:
 def _run_load(name: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     code = (
         "import sys\n"
-        "from zsearch.embed import load_embedder\n"
+        "from zsearch.embedding.embedder import load_embedder\n"
         "from zsearch.errors import ModelLoadError\n"
         "try:\n"
         f"    load_embedder({name!r})\n"

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from zsearch import evaluate as ev
+from zsearch.evaluate import beir as ev
 from zsearch.errors import NotFound
 
 MINI = Path(__file__).parent / "data" / "beir" / "scifact-mini"

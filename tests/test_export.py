@@ -1,4 +1,4 @@
-"""zsearch.export: RIS and BibTeX round-trip through rispy and bibtexparser; CSV, JSONL, inputs."""
+"""zsearch.review.export: RIS and BibTeX round-trip through rispy and bibtexparser; CSV, JSONL, inputs."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from zsearch.errors import UsageError
-from zsearch.export import (
+from zsearch.review.export import (
     citation_key,
     export_papers,
     read_id_list,
@@ -21,7 +21,7 @@ from zsearch.export import (
     to_jsonl,
     to_ris,
 )
-from zsearch.papers import Paper
+from zsearch.papers.model import Paper
 
 DATA = Path(__file__).parent / "data" / "clustering"
 

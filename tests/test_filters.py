@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from zsearch.errors import UsageError
-from zsearch.filters import Filters, parse_date, parse_years, where_of
+from zsearch.search.filters import Filters, parse_date, parse_years, where_of
 
 
 def test_parse_years():
@@ -67,8 +67,8 @@ DIM = 16
 @pytest.fixture(scope="module")
 def store(tmp_path_factory):
     """A real store of N papers with chosen metadata and vectors (no model: rows written directly)."""
-    from zsearch.papers import Paper
-    from zsearch.store import Store, paper_row
+    from zsearch.papers.model import Paper
+    from zsearch.store.tables import Store, paper_row
 
     home = tmp_path_factory.mktemp("filters-db")
     st = Store(home)
@@ -114,7 +114,7 @@ def test_scalar_indexes_exist(store):
 
 def test_filter_is_a_prefilter_not_a_postfilter(store):
     """Paper 200 ranks 201st by vector; a filter that only it passes must still return it."""
-    from zsearch.search import dense_candidates, fts_candidates
+    from zsearch.search.pipeline import dense_candidates, fts_candidates
 
     st, q = store
     unfiltered = dense_candidates(st, q, 10)
@@ -130,7 +130,7 @@ def test_filter_is_a_prefilter_not_a_postfilter(store):
 
 def test_filters_count_what_they_should(store):
     st, q = store
-    from zsearch.search import dense_candidates
+    from zsearch.search.pipeline import dense_candidates
 
     arxiv = dense_candidates(st, q, N, Filters.build(source="arxiv").where()).dense
     assert len(arxiv) == N // 3 and all(int(i.split("p")[-1]) % 3 == 0 for i in arxiv)

@@ -2,7 +2,7 @@
 
 import pytest
 
-from zsearch.fusion import RRF_K, ranked, rrf
+from zsearch.search.fusion import RRF_K, ranked, rrf
 
 
 def test_rrf_sums_reciprocal_ranks():
@@ -37,7 +37,7 @@ def test_rrf_empty():
 
 
 def test_minmax_by_hand():
-    from zsearch.fusion import minmax
+    from zsearch.search.fusion import minmax
 
     assert minmax({"a": 3.0, "b": 1.0, "c": 2.0}) == {"a": 1.0, "b": 0.0, "c": 0.5}
     assert minmax({"a": 5.0, "b": 5.0}) == {"a": 1.0, "b": 1.0}  # all equal: all count fully
@@ -45,7 +45,7 @@ def test_minmax_by_hand():
 
 
 def test_convex_by_hand():
-    from zsearch.fusion import convex
+    from zsearch.search.fusion import convex
 
     fused = convex({"dense": {"a": 0.9, "b": 0.5, "c": 0.7}, "bm25": {"b": 12.0, "d": 4.0}},
                    {"dense": 0.6, "bm25": 0.4})

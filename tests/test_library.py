@@ -10,7 +10,7 @@ import pytest
 from tests.conftest import PDFS, SPECTER_QUERY
 from zsearch.errors import EmptyDatabase, ModelMismatch, NotFound
 from zsearch.library import Library
-from zsearch.papers import Paper
+from zsearch.papers.model import Paper
 
 UNREADABLE = {
     "ocrmypdf_invalid.pdf": "not a readable PDF",

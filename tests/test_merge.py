@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from zsearch.merge import merge_papers, new_record_wins
-from zsearch.papers import Paper
+from zsearch.papers.merge import merge_papers, new_record_wins
+from zsearch.papers.model import Paper
 from zsearch.sources.arxiv import parse_papers
 from zsearch.sources.pubmed import parse_efetch
 

@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 
 from zsearch.errors import NotFound, RecordError
-from zsearch.papers import Paper
-from zsearch.sources.pdf import (
+from zsearch.papers.model import Paper
+from zsearch.sources.pdf.reader import (
     extract_pages,
     find_arxiv_id,
     find_doi,

@@ -13,7 +13,7 @@ import pytest
 from replay import ReplayServer, Reply, replay_server  # noqa: F401, F811  (the fixture)
 
 from zsearch.errors import RecordError, SourceError
-from zsearch.papers import Paper
+from zsearch.papers.model import Paper
 from zsearch.sources.pubmed import (
     NCBI_INTERVAL,
     NCBI_INTERVAL_WITH_KEY,

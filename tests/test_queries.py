@@ -11,7 +11,7 @@ import pytest
 from test_refresh import ARXIV_REC, is_bundled_minilm, shared_embedder
 
 from zsearch.errors import EmptyDatabase, NotFound, RecordError, UsageError
-from zsearch.queries import filters_to_where, parse_line, read_queries, run_queries, run_queries_file
+from zsearch.search.batch import filters_to_where, parse_line, read_queries, run_queries, run_queries_file
 
 # -- parsing (pure) -----------------------------------------------------------------------------
 
@@ -83,7 +83,7 @@ def testing_db(tmp_path_factory):
 
 @pytest.fixture
 def lib(testing_db, monkeypatch):
-    import zsearch.embed as embed
+    import zsearch.embedding.embedder as embed
     from zsearch.library import Library
 
     loads: list[str] = []
@@ -152,7 +152,7 @@ def test_json_array_and_errors(lib, tmp_path, capsys):
 
 
 def test_command_filters_apply_to_every_query(lib, capsys):
-    from zsearch.filters import Filters
+    from zsearch.search.filters import Filters
 
     lines = ["software testing", '{"id": "b", "query": "testing", "k": 10, "filters": {"category": "cs.SE"}}']
     out = io.StringIO()

@@ -19,7 +19,7 @@ from replay import ReplayServer, Reply
 
 import zsearch.cli.pipeline  # noqa: F401  (registers `watch` and `refresh` until cli/__init__ imports it)
 from zsearch.errors import LockBusy, NotFound
-from zsearch.refresh import (
+from zsearch.ops.refresh import (
     RefreshReport,
     SearchResult,
     SourceResult,
@@ -40,7 +40,7 @@ _MODEL: dict[str, object] = {}
 def shared_embedder():
     """The real bundled model, loaded once per test session (other modules import this)."""
     if "minilm" not in _MODEL:
-        from zsearch.embed import load_embedder
+        from zsearch.embedding.embedder import load_embedder
 
         _MODEL["minilm"] = load_embedder("minilm", device="cpu")
     return _MODEL["minilm"]
@@ -48,7 +48,7 @@ def shared_embedder():
 
 def is_bundled_minilm(name: str) -> bool:
     """``minilm`` or the model id a database made with it stores."""
-    from zsearch.embed import resolve_profile
+    from zsearch.embedding.embedder import resolve_profile
 
     return resolve_profile(name).model_id == resolve_profile("minilm").model_id
 
@@ -56,7 +56,7 @@ def is_bundled_minilm(name: str) -> bool:
 @pytest.fixture
 def one_model(monkeypatch):
     """Every Library opened in this process gets the same real model instead of loading it again."""
-    import zsearch.embed as embed
+    import zsearch.embedding.embedder as embed
 
     emb = shared_embedder()
     real = embed.load_embedder
@@ -93,7 +93,7 @@ from tests.conftest import run_cli  # noqa: E402,F401
 
 
 def stored_ids(db: Path) -> list[str]:
-    from zsearch.store import Store
+    from zsearch.store.tables import Store
 
     return [r["id"] for r in Store(db).rows(columns=["id"])]
 
@@ -198,7 +198,7 @@ def test_refresh_twice_second_changes_nothing(tmp_path, sources, one_model, caps
     assert sorted(stored_ids(db)) == sorted(ids)
 
     # pruning: versions older than 0 days go, the latest stays, and it still searches
-    from zsearch.store import Store
+    from zsearch.store.tables import Store
 
     assert len(Store(db).papers.list_versions()) > 1
     code, out, err = run_cli(["refresh", "pm", "--prune-older-than", "0", "--format", "json", "--db", str(db)], capsys)
@@ -230,7 +230,7 @@ def test_failing_source_does_not_stop_the_other(tmp_path, sources, one_model, ca
     assert m["sources"]["arxiv"]["added"] == 10 and m["sources"]["arxiv"]["error"] is None
     assert "HTTP 400" in m["sources"]["pubmed"]["error"] and m["errors"][0].startswith("pubmed:")
     assert lib.stats()["papers"] == 10
-    from zsearch.watch import Watches
+    from zsearch.ops.watch import Watches
 
     st = Watches(lib.home).state()["mixed"]
     assert set(st["sources"]) == {"arxiv"}  # PubMed never succeeded: it starts over next time
@@ -255,8 +255,8 @@ def test_failing_source_does_not_stop_the_other(tmp_path, sources, one_model, ca
 
 
 def test_dry_run_fetches_nothing_and_needs_no_lock(tmp_path, sources, capsys):
-    from zsearch.lock import writer_lock
-    from zsearch.watch import Watch, Watches
+    from zsearch.ops.lock import writer_lock
+    from zsearch.ops.watch import Watch, Watches
 
     db = tmp_path / "db"
     Watches(db).add(Watch("se", arxiv="testing", categories=["cs.SE"], since="2026-01-01"))

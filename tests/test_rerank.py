@@ -58,7 +58,7 @@ def build_tiny_bert_ce(out: Path) -> Path:
     import torch
     from transformers import AutoTokenizer, BertConfig, BertForSequenceClassification
 
-    from zsearch.embed import bundled_model_path
+    from zsearch.embedding.embedder import bundled_model_path
 
     tok = AutoTokenizer.from_pretrained(bundled_model_path())
     torch.manual_seed(0)
@@ -100,7 +100,7 @@ def test_zerank_layout_is_the_published_one(tiny_zerank_dir):
 
 
 def test_zerank_roles_query_system_document_user(tiny_zerank_dir):
-    from zsearch.rerank import load_reranker
+    from zsearch.embedding.rerank import load_reranker
 
     r = load_reranker(str(tiny_zerank_dir), device="cpu")
     feats = r.model.preprocess([(QUERY, DOCS[0])])
@@ -109,7 +109,7 @@ def test_zerank_roles_query_system_document_user(tiny_zerank_dir):
 
 
 def test_bert_roles_query_first_segment(tiny_bert_ce_dir):
-    from zsearch.rerank import load_reranker
+    from zsearch.embedding.rerank import load_reranker
 
     r = load_reranker(str(tiny_bert_ce_dir), device="cpu")
     feats = r.model.preprocess([(QUERY, DOCS[0])])
@@ -124,7 +124,7 @@ def test_bert_roles_query_first_segment(tiny_bert_ce_dir):
 def test_scores_match_the_model_and_are_per_pair(which, tiny_bert_ce_dir, tiny_zerank_dir):
     import torch
 
-    from zsearch.rerank import load_reranker
+    from zsearch.embedding.rerank import load_reranker
 
     path = tiny_bert_ce_dir if which == "bert" else tiny_zerank_dir
     r = load_reranker(str(path), device="cpu")
@@ -142,7 +142,7 @@ def test_scores_match_the_model_and_are_per_pair(which, tiny_bert_ce_dir, tiny_z
 def test_zerank2_profile_from_hub_cache_uses_sigmoid_over_5(tiny_zerank_dir, tmp_path, monkeypatch):
     import torch
 
-    from zsearch import rerank
+    from zsearch.embedding import rerank
 
     cache = tmp_path / "hub"
     install_in_hf_cache(tiny_zerank_dir, cache, "zeroentropy/zerank-2")
@@ -155,7 +155,7 @@ def test_zerank2_profile_from_hub_cache_uses_sigmoid_over_5(tiny_zerank_dir, tmp
 
 
 def test_missing_model_fails_fast_with_how_to_get_it(tmp_path, monkeypatch):
-    from zsearch.rerank import load_reranker
+    from zsearch.embedding.rerank import load_reranker
 
     monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "empty-cache"))
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
@@ -173,7 +173,7 @@ def test_missing_model_fails_fast_with_how_to_get_it(tmp_path, monkeypatch):
 
 
 def test_document_text_fits_budget_and_keeps_passage(tiny_bert_ce_dir):
-    from zsearch.rerank import document_text, load_reranker
+    from zsearch.embedding.rerank import document_text, load_reranker
 
     # word budget, no tokenizer: title+abstract get what the passage leaves
     t = document_text("Title here", "one two three four five six seven eight", "passage words a b c d e f", budget=10)
@@ -193,7 +193,7 @@ MINI_QUERY = "0-dimensional biomaterials lack inductive properties."
 @pytest.fixture(scope="module")
 def mini_db(tmp_path_factory) -> Path:
     """The scifact-mini corpus (11 real abstracts) ingested with the bundled model."""
-    from zsearch.evaluate import beir_papers, load_beir
+    from zsearch.evaluate.beir import beir_papers, load_beir
     from zsearch.library import Library
 
     db = tmp_path_factory.mktemp("rerank-db")
@@ -203,7 +203,7 @@ def mini_db(tmp_path_factory) -> Path:
 
 def test_search_reranks_the_fused_head_by_model_score(mini_db, tiny_bert_ce_dir):
     from zsearch.library import Library
-    from zsearch.rerank import get_reranker
+    from zsearch.embedding.rerank import get_reranker
 
     lib = Library.open(mini_db)
     plain = lib.search(MINI_QUERY, k=8)
@@ -227,5 +227,5 @@ def test_rerank_setting_is_the_default(mini_db, tiny_zerank_dir, monkeypatch):
     lib = Library.open(mini_db)
     hits = lib.search(MINI_QUERY, k=3, rerank_top=4)
     assert all("rerank" in h.scores for h in hits)
-    off = lib.search(MINI_QUERY, k=3, config=__import__("zsearch.search").search.DEFAULT_CONFIG)
+    off = lib.search(MINI_QUERY, k=3, config=__import__("zsearch.search.pipeline").search.pipeline.DEFAULT_CONFIG)
     assert all("rerank" not in h.scores for h in off)

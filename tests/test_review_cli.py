@@ -12,7 +12,7 @@ from test_searchlog import scifact_papers
 
 import zsearch.cli.review  # noqa: F401 - registers the commands
 from zsearch.cli import main
-from zsearch.searchlog import LOG_NAME, read_log
+from zsearch.review.searchlog import LOG_NAME, read_log
 
 DATA = Path(__file__).parent / "data" / "clustering"
 QUESTION = "treatment of infectious and metabolic disease"
@@ -184,6 +184,6 @@ def test_eval_clusters_reports_v_measure_ari_nmi(capsys, tmp_path):
 
 def test_cli_seed_default_is_the_library_default():
     from zsearch.cli.review import DEFAULT_SEED
-    from zsearch.cluster import DEFAULT_SEED as LIB_SEED
+    from zsearch.review.cluster import DEFAULT_SEED as LIB_SEED
 
     assert DEFAULT_SEED == LIB_SEED

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from zsearch.errors import UsageError
-from zsearch.filters import Filters
+from zsearch.search.filters import Filters
 
 MINI = Path(__file__).parent / "data" / "beir" / "scifact-mini"
 QUERY = "10% of sudden infant death syndrome (SIDS) deaths happen in newborns aged less than 6 months."
@@ -20,7 +20,7 @@ def mini_db(tmp_path_factory) -> Path:
     """scifact-mini's 11 abstracts, with years and categories set so filters have something to test."""
     from dataclasses import replace
 
-    from zsearch.evaluate import beir_papers, load_beir
+    from zsearch.evaluate.beir import beir_papers, load_beir
     from zsearch.library import Library
 
     db = tmp_path_factory.mktemp("search-db")
@@ -43,7 +43,7 @@ def test_hybrid_finds_the_judged_paper_and_reports_each_list(mini_db):
 
 def test_modes(mini_db):
     from zsearch.library import Library
-    from zsearch.search import DEFAULT_CONFIG
+    from zsearch.search.pipeline import DEFAULT_CONFIG
 
     lib = Library.open(mini_db)
     dense = lib.search(QUERY, k=11, config=DEFAULT_CONFIG.replace(mode="dense"))

@@ -1,4 +1,4 @@
-"""zsearch.searchlog: what a run records, PRISMA counts, re-running at a logged table version."""
+"""zsearch.review.searchlog: what a run records, PRISMA counts, re-running at a logged table version."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from zsearch.errors import NotFound, UsageError
-from zsearch.papers import Paper
-from zsearch.searchlog import (
+from zsearch.papers.model import Paper
+from zsearch.review.searchlog import (
     LOG_NAME,
     log_run,
     log_targets,

@@ -15,9 +15,9 @@ from tinymodels import hf_cache, tiny_zembed_dir  # noqa: F401 - fixtures
 
 from tests.conftest import DATA
 from zsearch.library import Library
-from zsearch.papers import Paper
-from zsearch.search import DEFAULT_CONFIG, NO_SENTENCE_CONFIG, SearchConfig
-from zsearch.sentences import MAX_SENTENCES, best_sentence, mix, paper_sentences, split_sentences
+from zsearch.papers.model import Paper
+from zsearch.search.pipeline import DEFAULT_CONFIG, NO_SENTENCE_CONFIG, SearchConfig
+from zsearch.ingest.sentences import MAX_SENTENCES, best_sentence, mix, paper_sentences, split_sentences
 
 # -- pure functions ------------------------------------------------------------------------
 

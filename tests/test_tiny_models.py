@@ -22,7 +22,7 @@ from tinymodels import (  # noqa: F401 - fixtures
 )
 
 from tests.conftest import scifact_sample as scifact  # noqa: E402
-from zsearch.embed import Embedder, load_embedder
+from zsearch.embedding.embedder import Embedder, load_embedder
 from zsearch.errors import UsageError
 
 
@@ -202,7 +202,7 @@ def test_replicas_share_one_queue(tiny_bert_dir: Path, bert: Embedder) -> None: 
 def test_database_refuses_a_query_from_another_model(tmp_path: Path, tiny_bert_dir: Path) -> None:  # noqa: F811
     library = pytest.importorskip("zsearch.library")
     from zsearch.errors import ModelMismatch
-    from zsearch.papers import Paper
+    from zsearch.papers.model import Paper
 
     db = tmp_path / "db"
     lib = library.Library.open(db, model=str(tiny_bert_dir))
@@ -222,7 +222,7 @@ def test_database_refuses_a_query_from_another_model(tmp_path: Path, tiny_bert_d
 
 def _small_db(db: Path, model: str, n: int = 6) -> None:
     from zsearch.library import Library
-    from zsearch.papers import Paper
+    from zsearch.papers.model import Paper
 
     lib = Library.open(db, model=model)
     lib.ingest_papers(
@@ -233,8 +233,8 @@ def _small_db(db: Path, model: str, n: int = 6) -> None:
 
 def test_reembed_switches_to_the_new_model(tmp_path: Path, tiny_bert_dir: Path) -> None:  # noqa: F811
     from zsearch.library import Library
-    from zsearch.reembed import reembed
-    from zsearch.store import Store
+    from zsearch.ingest.reembed import reembed
+    from zsearch.store.tables import Store
 
     db = tmp_path / "db"
     _small_db(db, "minilm")
@@ -262,8 +262,8 @@ def test_reembed_switches_to_the_new_model(tmp_path: Path, tiny_bert_dir: Path) 
 
 def test_reembed_resumes_and_keeps_the_old_set_until_done(tmp_path: Path, tiny_bert_dir: Path) -> None:  # noqa: F811
     """A run that dies half-way leaves the live tables untouched; the next run finishes the job."""
-    import zsearch.reembed as rm
-    from zsearch.store import Store
+    import zsearch.ingest.reembed as rm
+    from zsearch.store.tables import Store
 
     db = tmp_path / "db"
     _small_db(db, "minilm", n=5)
@@ -289,7 +289,7 @@ def test_reembed_resumes_and_keeps_the_old_set_until_done(tmp_path: Path, tiny_b
 
 
 def test_an_interrupted_switch_is_finished_on_the_next_open(tmp_path: Path) -> None:
-    from zsearch.reembed import JOURNAL, finish_interrupted_switch
+    from zsearch.ingest.reembed import JOURNAL, finish_interrupted_switch
 
     lance = tmp_path / "lancedb"
     for name in ("papers", "papers__new"):

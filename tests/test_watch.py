@@ -15,8 +15,8 @@ import pytest
 import zsearch.cli.pipeline  # noqa: F401  (registers `watch` and `refresh` until cli/__init__ imports it)
 from tests.conftest import run_cli  # noqa: E402,F401
 from zsearch.errors import LockBusy, NotFound, UsageError
-from zsearch.lock import holder, is_locked, lock_path, writer_lock
-from zsearch.watch import Watch, Watches, arxiv_query, atomic_write_json, pubmed_term
+from zsearch.ops.lock import holder, is_locked, lock_path, writer_lock
+from zsearch.ops.watch import Watch, Watches, arxiv_query, atomic_write_json, pubmed_term
 
 # -- queries (pure; checked by hand) ------------------------------------------------------------
 
@@ -109,7 +109,7 @@ def test_broken_watches_file_is_a_clear_error(tmp_path):
 
 HOLD = (
     "import sys, time\n"
-    "from zsearch.lock import writer_lock\n"
+    "from zsearch.ops.lock import writer_lock\n"
     "with writer_lock(sys.argv[1], purpose='test holder'):\n"
     "    print('held', flush=True)\n"
     "    time.sleep(600)\n"

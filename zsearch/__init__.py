@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from zsearch.papers import Hit, Paper
+from zsearch.papers.model import Hit, Paper
 
 __version__ = "0.1.0"
 __all__ = ["Hit", "Library", "Paper", "__version__"]

@@ -19,17 +19,17 @@ import numpy as np
 
 from zsearch.config import Settings
 from zsearch.errors import ModelMismatch, RecordError
-from zsearch.merge import merge_papers
-from zsearch.papers import Deletion, Hit, Paper, normalize_doi
-from zsearch.sentences import covers_whole_text, paper_sentences
-from zsearch.store import HAS_SENTENCES, PAPER_COLUMNS, Store, now_utc, paper_row, paper_row_keeping, row_to_paper
+from zsearch.papers.merge import merge_papers
+from zsearch.papers.model import Deletion, Hit, Paper, normalize_doi
+from zsearch.ingest.sentences import covers_whole_text, paper_sentences
+from zsearch.store.tables import HAS_SENTENCES, PAPER_COLUMNS, Store, now_utc, paper_row, paper_row_keeping, row_to_paper
 
 if TYPE_CHECKING:
-    from zsearch.embed import Embedder
-    from zsearch.filters import Filters
-    from zsearch.refresh import RefreshReport
-    from zsearch.search import SearchConfig
-    from zsearch.watch import Watch
+    from zsearch.embedding.embedder import Embedder
+    from zsearch.search.filters import Filters
+    from zsearch.ops.refresh import RefreshReport
+    from zsearch.search.pipeline import SearchConfig
+    from zsearch.ops.watch import Watch
 
 # Papers per committed write: small enough that an interrupted run loses at most this
 # many papers' work, large enough that LanceDB commits stay cheap (one version each).
@@ -88,7 +88,7 @@ class Library:
         self.settings = settings
         self.home = settings.home
         self.home.mkdir(parents=True, exist_ok=True)
-        from zsearch.reembed import finish_interrupted_switch
+        from zsearch.ingest.reembed import finish_interrupted_switch
 
         finish_interrupted_switch(self.home)  # a reembed killed mid-switch is completed first
         self.store = Store(self.home)
@@ -104,7 +104,7 @@ class Library:
             self.model_name = model
             self.dim = dim
             if info:
-                from zsearch.embed import resolve_profile
+                from zsearch.embedding.embedder import resolve_profile
 
                 wanted = resolve_profile(model).model_id
                 if wanted != info[0] or (dim is not None and dim != info[1]):
@@ -131,7 +131,7 @@ class Library:
     @property
     def embedder(self) -> "Embedder":
         if self._embedder is None:
-            from zsearch.embed import load_embedder
+            from zsearch.embedding.embedder import load_embedder
 
             emb = load_embedder(self.model_name, device=self.device, dim=self.dim, max_tokens=self.max_tokens)
             self.store.ensure(emb.model_id, emb.dim)
@@ -150,7 +150,7 @@ class Library:
 
         Each batch is committed before the next is read: if the source raises half-way
         (a network fault) or the process dies, every earlier batch stays stored. A
-        :class:`~zsearch.papers.Deletion` commits what came before it, then deletes, so a
+        :class:`~zsearch.papers.model.Deletion` commits what came before it, then deletes, so a
         later record or deletion wins over an earlier one. The model loads only when
         something needs embedding.
         """
@@ -188,7 +188,7 @@ class Library:
 
     def ingest_pdfs(self, paths: Sequence[str | Path], *, progress: Progress | None = None) -> IngestReport:
         """Ingest PDF files and folders (recursive); unreadable files are reported, not fatal."""
-        from zsearch.sources.pdf import iter_pdfs
+        from zsearch.sources.pdf.reader import iter_pdfs
 
         return self.ingest_papers(iter_pdfs(paths), progress=progress)
 
@@ -342,9 +342,9 @@ class Library:
         rerank: str | None = None,
         rerank_top: int | None = None,
     ) -> list[Hit]:
-        """Hybrid search (dense + BM25, fused; see zsearch.search), optionally reranked.
+        """Hybrid search (dense + BM25, fused; see zsearch.search.pipeline), optionally reranked.
 
-        ``filters``: a :class:`zsearch.filters.Filters` (or a LanceDB SQL string), applied as
+        ``filters``: a :class:`zsearch.search.filters.Filters` (or a LanceDB SQL string), applied as
         a prefilter; ``where`` is an extra SQL condition AND-ed to it. ``rerank``: a reranker
         profile, hub name or path (default: the ``rerank`` setting); ``rerank_top``: how many
         fused candidates it re-orders.
@@ -365,8 +365,8 @@ class Library:
     ) -> list[list[Hit]]:
         """:meth:`search` for many queries (embedded in one batch): what ``zsearch eval`` runs."""
         from zsearch.errors import UsageError
-        from zsearch.filters import where_of
-        from zsearch.search import hybrid_search
+        from zsearch.search.filters import where_of
+        from zsearch.search.pipeline import hybrid_search
 
         if any(not q.strip() for q in queries):
             raise UsageError("the query is empty")
@@ -387,7 +387,7 @@ class Library:
             raise EmptyDatabase(f"no papers in {self.home} yet", hint="add some with `zsearch ingest pdf PATH`")
         reranker = None
         if cfg.rerank:
-            from zsearch.rerank import get_reranker
+            from zsearch.embedding.rerank import get_reranker
 
             reranker = get_reranker(cfg.rerank, self.device)
         qvecs: list[Any] = [None] * len(queries)
@@ -399,7 +399,7 @@ class Library:
     def default_config(self) -> "SearchConfig":
         """DEFAULT_CONFIG; its no-sentence twin for a database with no sentence vectors at all
         (made before the sentence stage, or by a long-context model)."""
-        from zsearch.search import DEFAULT_CONFIG, NO_SENTENCE_CONFIG
+        from zsearch.search.pipeline import DEFAULT_CONFIG, NO_SENTENCE_CONFIG
 
         return DEFAULT_CONFIG if self.store.any_sentence_vectors() else NO_SENTENCE_CONFIG
 
@@ -446,24 +446,24 @@ class Library:
         out["disk_bytes"] = st.disk_bytes()
         return out
 
-    # -- saved searches and refresh (zsearch.watch, zsearch.refresh) -------------------------
+    # -- saved searches and refresh (zsearch.ops.watch, zsearch.ops.refresh) -------------------------
     def add_watch(self, name: str, *, arxiv: str | None = None, pubmed: str | None = None,
                   replace: bool = False, **options: Any) -> "Watch":
         """Save a search (``zsearch watch add``); ``options``: full_text, categories, year_from,
-        year_to, max_results, since (see :class:`zsearch.watch.Watch`)."""
-        from zsearch.watch import Watch, Watches
+        year_to, max_results, since (see :class:`zsearch.ops.watch.Watch`)."""
+        from zsearch.ops.watch import Watch, Watches
 
         return Watches(self.home).add(Watch(name=name, arxiv=arxiv, pubmed=pubmed, **options), replace=replace)
 
     def watches(self) -> list["Watch"]:
         """The saved searches of this database, sorted by name."""
-        from zsearch.watch import Watches
+        from zsearch.ops.watch import Watches
 
         return Watches(self.home).all()
 
     def remove_watch(self, name: str) -> "Watch":
         """Delete a saved search (its papers stay)."""
-        from zsearch.watch import Watches
+        from zsearch.ops.watch import Watches
 
         return Watches(self.home).remove(name)
 
@@ -474,7 +474,7 @@ class Library:
         Holds the writer lock (waits ``wait`` seconds, then LockBusy). ``report.to_dict()``
         is the JSON summary; ``report.exit_code`` what the CLI exits with.
         """
-        from zsearch.refresh import plan, refresh
+        from zsearch.ops.refresh import plan, refresh
 
         if dry_run:
             return plan(self.settings, list(names or []), overlap=overlap)
@@ -482,7 +482,7 @@ class Library:
 
     def lock(self, wait: float = 0.0, purpose: str = "zsearch") -> Any:
         """The database's writer lock as a context manager (``with lib.lock(wait=60): ...``)."""
-        from zsearch.lock import writer_lock
+        from zsearch.ops.lock import writer_lock
 
         return writer_lock(self.home, wait=wait, purpose=purpose)
 
@@ -496,7 +496,7 @@ def embed_papers(emb: "Embedder", papers: list[Paper], old_rows: dict[str, Any],
     text up to the context with a long-context one — and overlapping windows over its whole
     text as passages, so nothing past the context is lost (docs/long-papers.md). With a
     short-context model each paper also gets a vector per title/abstract sentence
-    (zsearch.sentences), encoded in the same batches; a paper of title and abstract only
+    (zsearch.ingest.sentences), encoded in the same batches; a paper of title and abstract only
     whose sentences each fit the model then needs no passages: its sentences cover it.
     ``old_rows``/``target_of`` carry the stored rows of updated papers (their ``added`` time).
     """

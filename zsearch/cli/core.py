@@ -32,7 +32,7 @@ def open_library(db: Optional[Path], model: Optional[str] = None, *, lock: str |
     lib = Library.open(db, model=model, dim=dim, max_tokens=max_tokens, device=device)
     if lock:
         from zsearch.cli import command_resources
-        from zsearch.lock import writer_lock
+        from zsearch.ops.lock import writer_lock
 
         if wait is None:
             wait = float(os.environ.get("ZSEARCH_LOCK_WAIT", "0") or 0)
@@ -106,13 +106,13 @@ def ingest_pdf(
     75 another ingest or refresh is writing to this database.
     """
     check_format(fmt, ("table", "json"))
-    from zsearch.sources.pdf import iter_pdf_paths
+    from zsearch.sources.pdf.reader import iter_pdf_paths
 
     files = list(iter_pdf_paths(paths))
     lib = open_library(db, model, lock="zsearch ingest pdf", wait=wait, dim=dim, max_tokens=max_tokens, device=device)
     with progress_bar("ingest pdf", len(files)) as advance:
         report = lib.ingest_pdfs(files, progress=advance)
-    from zsearch.searchlog import log_run
+    from zsearch.review.searchlog import log_run
 
     what = " ".join(str(p) for p in paths)
     log_run("ingest pdf", query=what, lib=lib, sources=[{"database": "pdf", "query": what, "count": len(files)}],
@@ -173,7 +173,7 @@ def search(
     Example: zsearch search "citation-informed transformers" --year 2019..2024 --format json | jq '.[0].id'
     """
     check_format(fmt)
-    from zsearch.filters import Filters
+    from zsearch.search.filters import Filters
     filters = Filters.build(year=year, source=source, category=category, author=author, since=since)
     lib = open_library(db)
     name = rerank if rerank is not None else lib.settings.rerank
@@ -181,7 +181,7 @@ def search(
         name = None
     config = lib.default_config().replace(mode=mode, rerank=name or None)
     if queries is not None:
-        from zsearch.queries import run_queries_file
+        from zsearch.search.batch import run_queries_file
 
         raise typer.Exit(run_queries_file(lib, queries, k=k, fmt=fmt, filters=filters, config=config,
                                           rerank_top=rerank_top).exit_code)
@@ -190,7 +190,7 @@ def search(
 
         raise UsageError("give a query, or --queries FILE")
     hits = lib.search(query, k=k, filters=filters, config=config, rerank_top=rerank_top)
-    from zsearch.searchlog import log_run
+    from zsearch.review.searchlog import log_run
 
     where = filters.where() if filters else None
     log_run("search", query=query, lib=lib, ids=[h.id for h in hits], params={"k": k, "mode": mode, "rerank": name},

@@ -33,7 +33,7 @@ def eval_beir(
     Example: zsearch eval beir ~/data/beir/scifact --split train --compare --db /tmp/scifact-db
     """
     check_format(fmt, ("table", "json"))
-    from zsearch import evaluate as ev
+    from zsearch.evaluate import beir as ev
     from zsearch.library import Library
 
     data = ev.load_beir(directory, split)

@@ -15,7 +15,7 @@ MODEL_COLUMNS = ["name", "model_id", "license", "dims", "context", "size", "avai
 
 def model_rows() -> list[dict[str, Any]]:
     """One row per profile: license, dims, context, and whether the weights are on this machine."""
-    from zsearch.embed import PROFILES, model_location
+    from zsearch.embedding.embedder import PROFILES, model_location
 
     rows = []
     for p in PROFILES.values():
@@ -103,8 +103,8 @@ def reembed_cmd(
     from zsearch.cli.core import progress_bar
     from zsearch.config import Settings
     from zsearch.errors import UsageError
-    from zsearch.reembed import reembed
-    from zsearch.store import Store
+    from zsearch.ingest.reembed import reembed
+    from zsearch.store.tables import Store
 
     check_format(fmt, ("table", "json"))
     if sentences:

@@ -39,7 +39,7 @@ def watch_add(
     Example: zsearch watch add retrieval --arxiv 'abs:"dense retrieval"' --category cs.IR --since 2025-01-01
     """
     from zsearch.config import resolve_home
-    from zsearch.watch import Watch, Watches
+    from zsearch.ops.watch import Watch, Watches
 
     w = Watch(name=name, arxiv=arxiv, pubmed=pubmed, full_text=full_text, categories=list(category or []),
               year_from=year_from, year_to=year_to, max_results=max_results, since=since)
@@ -55,7 +55,7 @@ def watch_list(
     """List saved searches with their queries and last refresh."""
     check_format(fmt)
     from zsearch.config import resolve_home
-    from zsearch.watch import Watches
+    from zsearch.ops.watch import Watches
 
     ws = Watches(resolve_home(db))
     state = ws.state()
@@ -97,7 +97,7 @@ def watch_remove(
 ) -> None:
     """Delete a saved search. The papers it brought in stay."""
     from zsearch.config import resolve_home
-    from zsearch.watch import Watches
+    from zsearch.ops.watch import Watches
 
     Watches(resolve_home(db)).remove(name)
     err.print(f"removed saved search {name!r}")
@@ -120,7 +120,7 @@ def setup_logging(log_file: Optional[Path], quiet: bool) -> list[logging.Handler
         fh = logging.FileHandler(log_file.expanduser(), encoding="utf-8")
         fh.setLevel(logging.INFO)
         handlers.append(fh)
-    logger = logging.getLogger("zsearch.refresh")
+    logger = logging.getLogger("zsearch.ops.refresh")
     logger.setLevel(logging.INFO)
     logger.propagate = False
     for x in handlers:
@@ -152,9 +152,9 @@ def refresh(
     check_format(fmt, ("table", "json"))
     from zsearch.config import Settings
     from zsearch.errors import LockBusy
-    from zsearch.lock import writer_lock
-    from zsearch.refresh import plan
-    from zsearch.refresh import refresh as run_refresh
+    from zsearch.ops.lock import writer_lock
+    from zsearch.ops.refresh import plan
+    from zsearch.ops.refresh import refresh as run_refresh
 
     handlers = setup_logging(log_file, quiet)
     try:
@@ -171,7 +171,7 @@ def refresh(
                     report = run_refresh(lib, list(names or []), overlap=overlap,
                                          prune_older_than=prune_older_than, lock=False)
             except LockBusy as exc:
-                logging.getLogger("zsearch.refresh").error("%s", exc)
+                logging.getLogger("zsearch.ops.refresh").error("%s", exc)
                 if fmt == "json":
                     sys.stdout.write(json.dumps({"status": "busy", "exit_code": exc.exit_code, "error": str(exc)}) + "\n")
                     sys.stdout.flush()
@@ -183,7 +183,7 @@ def refresh(
             print_summary(report)
         raise typer.Exit(report.exit_code)
     finally:
-        logger = logging.getLogger("zsearch.refresh")
+        logger = logging.getLogger("zsearch.ops.refresh")
         for h in handlers:
             logger.removeHandler(h)
             h.close()

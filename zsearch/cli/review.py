@@ -18,16 +18,16 @@ from zsearch.cli import DB_OPTION_HELP, app, check_format, err, write_records
 from zsearch.errors import UsageError
 
 if TYPE_CHECKING:
-    from zsearch.cluster import Clustering
+    from zsearch.review.cluster import Clustering
     from zsearch.library import Library
-    from zsearch.papers import Paper
+    from zsearch.papers.model import Paper
 
 eval_app = typer.Typer(help="Evaluate retrieval and clustering against labelled data.", no_args_is_help=True)
 app.add_typer(eval_app, name="eval")
 
 # `--top`: 50 papers is what a reviewer can skim per theme map and what the issue asks for.
 DEFAULT_TOP = 50
-# = zsearch.cluster.DEFAULT_SEED (not imported here: that module pulls numpy).
+# = zsearch.review.cluster.DEFAULT_SEED (not imported here: that module pulls numpy).
 DEFAULT_SEED = 42
 LOG_HELP = "Append a record of this run to this JSON Lines file (see `zsearch log`)."
 REVIEW_HELP = "Review directory: the run is logged to DIR/search-log.jsonl (default: $ZSEARCH_REVIEW_DIR)."
@@ -40,7 +40,7 @@ def _open(db: Path | None) -> Library:
 
 
 def _read_ids(source: str) -> list[str]:
-    from zsearch.export import read_id_list
+    from zsearch.review.export import read_id_list
 
     if source == "-":
         return read_id_list(sys.stdin.read())
@@ -169,8 +169,8 @@ def cluster(
     Example: zsearch cluster "long covid fatigue" --top 50 --k auto --report r.md --plot p.png
     """
     check_format(fmt)
-    from zsearch.cluster import DEFAULT_METHOD, cluster_papers
-    from zsearch.searchlog import log_run, table_versions
+    from zsearch.review.cluster import DEFAULT_METHOD, cluster_papers
+    from zsearch.review.searchlog import log_run, table_versions
 
     kk = _parse_k(k)
     lib = _open(db)
@@ -195,12 +195,12 @@ def cluster(
     info = lib.store.model_info()
     versions = table_versions(lib)
     if plot:
-        from zsearch.report import plot_clusters
+        from zsearch.review.report import plot_clusters
 
         path = plot_clusters(plot, c, chosen, vectors, texts, title=question or "")
         err.print(f"wrote {path}")
     if report:
-        from zsearch.report import markdown_report
+        from zsearch.review.report import markdown_report
 
         rel_plot = None
         if plot:
@@ -241,7 +241,7 @@ def export(
 
     Example: zsearch cluster "sleep apnea" --format json > c.json && zsearch export --format ris --cluster-json c.json -o review.ris
     """
-    from zsearch.export import EXPORT_FORMATS, export_papers, themes_from_cluster_json
+    from zsearch.review.export import EXPORT_FORMATS, export_papers, themes_from_cluster_json
 
     check_format(fmt, EXPORT_FORMATS)
     lib = _open(db)
@@ -284,7 +284,7 @@ def log_command(
 ) -> None:
     """Show the search log, or summarise it for a review's methods section (--prisma)."""
     check_format(fmt, ("table", "markdown", "json", "jsonl"))
-    from zsearch.searchlog import (
+    from zsearch.review.searchlog import (
         default_log_path,
         prisma_markdown,
         prisma_summary,
@@ -414,8 +414,8 @@ def eval_clusters(
     check_format(fmt, ("table", "json"))
     from collections import Counter
 
-    from zsearch.cluster import DEFAULT_METHOD, cluster_papers
-    from zsearch.embed import load_embedder
+    from zsearch.review.cluster import DEFAULT_METHOD, cluster_papers
+    from zsearch.embedding.embedder import load_embedder
 
     kk = _parse_k(k)
     texts, labels, fields = read_labelled(file, label, text_field)

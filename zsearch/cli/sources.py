@@ -85,7 +85,7 @@ def ingest_arxiv(
 
 
 def _take_papers(items: Iterable[Any], n: int) -> Iterator[Any]:
-    from zsearch.papers import Paper
+    from zsearch.papers.model import Paper
 
     got = 0
     for x in items:

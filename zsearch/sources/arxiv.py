@@ -1,4 +1,4 @@
-"""arXiv API source: Atom feeds -> :class:`~zsearch.papers.Paper`.
+"""arXiv API source: Atom feeds -> :class:`~zsearch.papers.model.Paper`.
 
 Follows arXiv's API terms (https://info.arxiv.org/help/api/tou.html): one request every
 3 seconds at most, over one connection, pages of at most 2,000 results. A page that comes
@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from zsearch.errors import RecordError, SourceError, UsageError
-from zsearch.papers import (
+from zsearch.papers.model import (
     ARXIV_NEW_RE,
     ARXIV_OLD_RE,
     Paper,
@@ -308,7 +308,7 @@ def with_full_text(
     ``"pdf"`` joins the paper's sources. A PDF that cannot be fetched or read is reported
     as a RecordError and the paper is still yielded without a body.
     """
-    from zsearch.sources.pdf import read_pdf
+    from zsearch.sources.pdf.reader import read_pdf
 
     dest.mkdir(parents=True, exist_ok=True)
     for p in papers:

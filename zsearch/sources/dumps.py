@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from zsearch.errors import NotFound, RecordError
-from zsearch.papers import Deletion, Paper, canonical_id, display_title, split_arxiv_version
+from zsearch.papers.model import Deletion, Paper, canonical_id, display_title, split_arxiv_version
 from zsearch.sources.pubmed import RECORD_TAGS, citation_to_paper
 
 

@@ -26,7 +26,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from zsearch.papers import Paper, display_title
+from zsearch.papers.model import Paper, display_title
 
 # How much a source's bibliographic metadata is trusted: catalogue records over PDF guesses.
 SOURCE_RANK = {"arxiv": 2, "pubmed": 2, "pdf": 1}

@@ -8,15 +8,15 @@ Candidates (each retriever's top :data:`CANDIDATE_DEPTH`, LanceDB prefilters app
 * **title** — BM25 over the title alone (field weighting: a query term in the title says
   more than the same term deep in the body), when the title index exists.
 
-Then the **sentence stage** (:mod:`zsearch.sentences`): every candidate of either list gets
+Then the **sentence stage** (:mod:`zsearch.ingest.sentences`): every candidate of either list gets
 its dense score computed — the vector scores of BM25-only candidates are filled in — and
 mixed with its best title/abstract sentence, ``(1 - w) * paper + w * sentence``. A paper
 without sentence vectors keeps its paper score.
 
-The lists are fused (:mod:`zsearch.fusion`; by default a convex combination of min-max
+The lists are fused (:mod:`zsearch.search.fusion`; by default a convex combination of min-max
 normalised scores) with the weights in :data:`DEFAULT_CONFIG`, chosen on SciFact's train split with ``zsearch eval beir`` (docs/benchmarks.md lists every
 candidate that was measured, including those that did not help). A reranker
-(:mod:`zsearch.rerank`), when asked for, re-orders the fused top ``rerank_top``.
+(:mod:`zsearch.embedding.rerank`), when asked for, re-orders the fused top ``rerank_top``.
 See docs/search.md.
 """
 
@@ -28,9 +28,9 @@ from typing import Any
 
 import numpy as np
 
-from zsearch.fusion import RRF_K, convex, ranked, rrf
-from zsearch.papers import Hit
-from zsearch.store import HIT_COLUMNS, Store, sql_in
+from zsearch.search.fusion import RRF_K, convex, ranked, rrf
+from zsearch.papers.model import Hit
+from zsearch.store.tables import HIT_COLUMNS, Store, sql_in
 
 # Candidates taken from each retriever before fusion: 100 covers Recall@100 and gives a
 # reranker its top 50 with room to spare.
@@ -170,13 +170,13 @@ def gather(store: Store, qvec: np.ndarray | None, query: str, cfg: SearchConfig,
 
 
 def sentence_stage(store: Store, qvec: np.ndarray, cand: Candidates, weight: float, depth: int) -> None:
-    """Mix each candidate's dense score with its best sentence (zsearch.sentences), in place.
+    """Mix each candidate's dense score with its best sentence (zsearch.ingest.sentences), in place.
 
     Candidates of either list take part: a BM25-only candidate's paper score is its
     vector's cosine (filled in, so the fusion compares like with like). ``cand.dense`` is
     re-ranked by the mixed score.
     """
-    from zsearch.sentences import best_sentence, mix
+    from zsearch.ingest.sentences import best_sentence, mix
 
     ids = list(dict.fromkeys([*cand.dense, *cand.bm25, *cand.title]))
     if not ids:
@@ -234,7 +234,7 @@ def hybrid_search(
 ) -> list[Hit]:
     """Candidates -> fusion -> (rerank) -> the top ``k`` as :class:`Hit`.
 
-    ``reranker``: a loaded :class:`zsearch.rerank.Reranker` (``config.rerank`` names it; the
+    ``reranker``: a loaded :class:`zsearch.embedding.rerank.Reranker` (``config.rerank`` names it; the
     caller loads it once).
     """
     cfg = (config or DEFAULT_CONFIG)

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from zsearch.errors import EmptyDatabase, ModelMismatch, NotFound
-from zsearch.papers import Paper, normalize_doi
+from zsearch.papers.model import Paper, normalize_doi
 
 PAPERS = "papers"
 CHUNKS = "chunks"
@@ -111,7 +111,7 @@ def papers_schema(dim: int, model_id: str) -> Any:
 
 
 def sentence_fields(dim: int) -> list[Any]:
-    """The sentence stage's columns (zsearch.sentences): texts and one vector per text.
+    """The sentence stage's columns (zsearch.ingest.sentences): texts and one vector per text.
 
     Null for a paper stored before schema 2 or embedded by a model that makes none
     (long-context profiles); search then uses the paper score alone.

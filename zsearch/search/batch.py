@@ -27,7 +27,7 @@ from typing import IO, TYPE_CHECKING, Any
 from zsearch.errors import EmptyDatabase, RecordError, UsageError, ZsearchError
 
 if TYPE_CHECKING:
-    from zsearch.filters import Filters
+    from zsearch.search.filters import Filters
     from zsearch.library import Library
 
 # the keys of a JSONL line's "filters": the `zsearch search` filter flags, plus explicit years
@@ -44,7 +44,7 @@ class Query:
 
 
 def to_filters(filters: dict[str, Any] | None) -> "Filters":
-    """Per-query filters -> :class:`zsearch.filters.Filters` (as the search flags build them).
+    """Per-query filters -> :class:`zsearch.search.filters.Filters` (as the search flags build them).
 
     ``year``: ``"2019..2024"`` or ``2021``; ``year_from``/``year_to``: inclusive years;
     ``source``, ``category``, ``author``: a string (comma-separated) or a list, any of them;
@@ -52,7 +52,7 @@ def to_filters(filters: dict[str, Any] | None) -> "Filters":
     """
     from dataclasses import replace
 
-    from zsearch.filters import Filters
+    from zsearch.search.filters import Filters
 
     d = dict(filters or {})
     unknown = set(d) - set(FILTER_KEYS)

@@ -16,8 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from zsearch.cluster import Clustering, prepare_vectors
-from zsearch.papers import Paper
+from zsearch.review.cluster import Clustering, prepare_vectors
+from zsearch.papers.model import Paper
 
 # Colour-blind-safe qualitative palette (Okabe & Ito 2008), reordered so the pale yellow,
 # hard to see on white, comes last; tab20 beyond 8 themes.

@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 
 from zsearch.errors import ModelLoadError, ZsearchError
-from zsearch.hub import hub_reachable
+from zsearch.embedding.weights import hub_reachable
 
 # Candidates reranked by default: 50 holds nearly all SciFact train relevants of the
 # first stage (Recall@50 of the default ~0.93) at half the cost of 100.
@@ -91,7 +91,7 @@ def _not_here(profile: RerankProfile, why: str) -> ModelLoadError:
 
 
 def hf_cache_dir() -> Path:
-    """The Hugging Face hub cache, read from the environment at call time (as zsearch.embed does)."""
+    """The Hugging Face hub cache, read from the environment at call time (as zsearch.embedding.embedder does)."""
     if os.environ.get("HF_HUB_CACHE"):
         return Path(os.environ["HF_HUB_CACHE"]).expanduser()
     home = os.environ.get("HF_HOME") or os.path.join(

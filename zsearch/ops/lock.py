@@ -1,6 +1,6 @@
 """The database's writer lock: one maintenance job (refresh, ingest) writes at a time.
 
-The lock is an advisory ``flock`` on ``<database>/zsearch.lock``. The kernel releases it
+The lock is an advisory ``flock`` on ``<database>/zsearch.ops.lock``. The kernel releases it
 when the holder's file descriptor closes — also when the holder is killed with SIGKILL —
 so a crashed job never leaves a stale lock behind (the file itself stays; its presence
 means nothing). While held, the file names the holder (pid, command, start time), which
@@ -9,7 +9,7 @@ the :class:`~zsearch.errors.LockBusy` message of a second job shows.
 Readers (search, export, stats) never take the lock: LanceDB gives each reader a
 consistent table version while a writer commits new ones.
 
->>> from zsearch.lock import writer_lock          # doctest: +SKIP
+>>> from zsearch.ops.lock import writer_lock          # doctest: +SKIP
 >>> with writer_lock("~/papers-db", wait=60):     # doctest: +SKIP
 ...     ...  # only one process at a time gets here
 """
@@ -28,7 +28,7 @@ from typing import IO, Any
 
 from zsearch.errors import LockBusy, UsageError
 
-LOCK_NAME = "zsearch.lock"
+LOCK_NAME = "zsearch.ops.lock"
 # how often a waiting job retries the lock; short against a --wait of seconds to minutes
 POLL_SECONDS = 0.2
 

@@ -23,11 +23,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from zsearch.errors import NotFound, UsageError
-from zsearch.papers import Paper
+from zsearch.papers.model import Paper
 
 if TYPE_CHECKING:
     from zsearch.library import Library
-    from zsearch.search import SearchConfig
+    from zsearch.search.pipeline import SearchConfig
 
 # The metrics BEIR reports (Thakur et al. 2021) plus MRR@10 (MS MARCO's headline metric).
 METRICS = ("ndcg@10", "recall@100", "mrr@10")
@@ -219,7 +219,7 @@ def evaluate_configs(
 
 def compare_configs(rerank: str | None = None, rerank_top: int | None = None) -> dict[str, SearchConfig]:
     """dense only, BM25 only, plain RRF, the second-stage candidates, the default, and + rerank."""
-    from zsearch.search import DEFAULT_CONFIG, NO_SENTENCE_CONFIG, SearchConfig
+    from zsearch.search.pipeline import DEFAULT_CONFIG, NO_SENTENCE_CONFIG, SearchConfig
 
     cfgs: dict[str, SearchConfig] = {
         "dense": SearchConfig(mode="dense"),

@@ -172,7 +172,7 @@ def _read_json(path: Path) -> dict[str, Any]:
 @contextlib.contextmanager
 def _file_lock(path: Path) -> Iterator[None]:
     """A short lock around read-modify-write of a small file (two `watch add` at once)."""
-    from zsearch.lock import _try_lock, _unlock
+    from zsearch.ops.lock import _try_lock, _unlock
 
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("a+", encoding="utf-8") as fh:

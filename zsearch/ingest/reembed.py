@@ -80,8 +80,8 @@ def reembed(
 ) -> ReembedReport:
     """Re-embed every paper of the database at ``db`` with ``model``; switch when all are done."""
     from zsearch.config import Settings
-    from zsearch.embed import load_embedder
-    from zsearch.store import CHUNKS, PAPERS, Store, chunks_schema, papers_schema
+    from zsearch.embedding.embedder import load_embedder
+    from zsearch.store.tables import CHUNKS, PAPERS, Store, chunks_schema, papers_schema
 
     t0 = time.perf_counter()
     home = Settings.load(db).home
@@ -114,7 +114,7 @@ def reembed(
     live = {r["id"]: r["content_hash"] for r in store.rows(columns=["id", "content_hash"])}
     stale = [i for i in done if i not in live or done[i] != live[i]]
     if stale:  # papers changed or deleted since they were staged
-        from zsearch.store import sql_in
+        from zsearch.store.tables import sql_in
 
         for i in range(0, len(stale), 500):
             staged_c.delete(sql_in("paper_id", stale[i : i + 500]))
@@ -126,7 +126,7 @@ def reembed(
         rows = store.get_rows(ids)
         papers = [_row_paper(rows[i]) for i in ids if i in rows]
         target = {p.id: p.id for p in papers}
-        from zsearch.store import now_utc
+        from zsearch.store.tables import now_utc
 
         paper_rows, chunk_rows, tokens = _embed_like_ingest(emb, papers, rows, target, now_utc())
         for r in paper_rows:  # keep the stored timestamps: the paper did not change
@@ -170,7 +170,7 @@ def _embed_like_ingest(emb: Any, papers: list[Any], rows: dict[str, Any], target
 
 
 def _row_paper(row: dict[str, Any]) -> Any:
-    from zsearch.store import row_to_paper
+    from zsearch.store.tables import row_to_paper
 
     return row_to_paper(row)
 

@@ -38,7 +38,7 @@ from typing import Any
 import numpy as np
 
 from zsearch.errors import ModelLoadError, UsageError, ZsearchError
-from zsearch.hub import env_true, hub_reachable
+from zsearch.embedding.weights import env_true, hub_reachable
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +90,7 @@ class Profile:
     min_dim: int | None = None  # any dim in [min_dim, native] is allowed (Matryoshka range)
     dim_method: str = "truncate"  # "truncate" (Matryoshka prefix) or "projection" (learned)
     size: str = ""  # parameter count, for `zsearch models`
-    # one vector per title/abstract sentence for the sentence stage (zsearch.sentences);
+    # one vector per title/abstract sentence for the sentence stage (zsearch.ingest.sentences);
     # None: yes for short-context models, no for long-context ones
     sentences: bool | None = None
 
@@ -523,7 +523,7 @@ class Embedder:
 
     @property
     def sentence_vectors(self) -> bool:
-        """Whether papers also get sentence vectors (zsearch.sentences) from this model.
+        """Whether papers also get sentence vectors (zsearch.ingest.sentences) from this model.
 
         Yes for short-context models such as the bundled MiniLM, where the sentence stage
         is the measured second stage on CPU; no for long-context ones (zembed-1, Qwen3),

@@ -1,6 +1,6 @@
 """``zsearch refresh``: bring every saved search up to date, safely, from cron or a script.
 
-For each saved search (:mod:`zsearch.watch`) and each of its sources, a refresh fetches what
+For each saved search (:mod:`zsearch.ops.watch`) and each of its sources, a refresh fetches what
 is new since the last *successful* fetch of that source (less an overlap, so nothing at
 the boundary is missed), upserts it through :meth:`Library.ingest_papers` (stored papers
 whose content did not change are not re-embedded), then folds new rows into the indexes and
@@ -14,7 +14,7 @@ Why this is safe to run again, or to kill:
 * LanceDB commits are atomic: a killed run leaves the last committed version, which opens
   and searches; rows of the batch it was writing are simply fetched again next time;
 * ``refresh-state.json`` is replaced atomically and only after a source succeeded;
-* one writer at a time: the run holds the database's writer lock (:mod:`zsearch.lock`).
+* one writer at a time: the run holds the database's writer lock (:mod:`zsearch.ops.lock`).
 
 Exit codes (:attr:`RefreshReport.exit_code`): 0 all ok; 1 partial (some sources or records
 failed, the rest stored); 7 total failure (every source of every search failed);
@@ -33,14 +33,14 @@ from datetime import date, datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from zsearch.errors import UsageError, ZsearchError
-from zsearch.watch import Watch, Watches
+from zsearch.ops.watch import Watch, Watches
 
 if TYPE_CHECKING:
     from zsearch.config import Settings
     from zsearch.library import Library
     from zsearch.sources.http import PoliteClient
 
-log = logging.getLogger("zsearch.refresh")
+log = logging.getLogger("zsearch.ops.refresh")
 
 # Overlap with the last successful run, in days: arXiv's and PubMed's date filters work on
 # whole days, and a record can appear with an earlier date than the moment it was fetched.
@@ -353,7 +353,7 @@ def refresh(
     ``lock=False`` when the caller already holds the writer lock.
     """
     if lock:
-        from zsearch.lock import writer_lock
+        from zsearch.ops.lock import writer_lock
 
         with writer_lock(lib.home, wait=wait, purpose="zsearch refresh"):
             return refresh(lib, names, overlap=overlap, prune_older_than=prune_older_than, lock=False)

@@ -20,7 +20,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from zsearch.errors import UsageError
-from zsearch.papers import Paper
+from zsearch.papers.model import Paper
 
 EXPORT_FORMATS = ("bibtex", "ris", "csv", "jsonl")
 CSV_COLUMNS = (

@@ -1,0 +1,1 @@
+"""Embedding models: profiles, weights, token handling, batching, the torch runner, rerankers."""

@@ -1,0 +1,1 @@
+"""Evaluation: BEIR retrieval metrics and clustering scores."""

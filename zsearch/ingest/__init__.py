@@ -1,0 +1,1 @@
+"""Ingest: batches of Papers -> identity folding -> change detection -> encoding -> the store."""

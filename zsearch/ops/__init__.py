@@ -1,0 +1,1 @@
+"""Operations: the writer lock, saved searches (watches) and refresh."""

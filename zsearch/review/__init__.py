@@ -1,0 +1,1 @@
+"""Systematic reviews: clustering, theme labels, reports, exports and the search log."""

@@ -1,0 +1,1 @@
+"""Search: candidates (dense + full text), the sentence stage, fusion, rerank -> Hits."""

@@ -1,0 +1,1 @@
+"""LanceDB storage: schema, the one write API, indexes, migrations and SQL quoting."""
