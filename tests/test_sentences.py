@@ -17,7 +17,8 @@ from tests.conftest import DATA
 from zsearch.library import Library
 from zsearch.papers.model import Paper
 from zsearch.search.pipeline import DEFAULT_CONFIG, NO_SENTENCE_CONFIG, SearchConfig
-from zsearch.ingest.sentences import MAX_SENTENCES, best_sentence, mix, paper_sentences, split_sentences
+from zsearch.ingest.sentences import MAX_SENTENCES, paper_sentences, split_sentences
+from zsearch.search.sentences import best_sentence, mix
 
 # -- pure functions ------------------------------------------------------------------------
 

@@ -418,6 +418,24 @@ class Library:
             raise NotFound(f"no paper with id {missing[0]!r}")
         return [row_to_paper(rows[i]) for i in ids]
 
+    def count(self) -> int:
+        """How many papers are stored (0 for a new database)."""
+        return self.store.count()
+
+    def model_info(self) -> tuple[str, int] | None:
+        """``(model id, dim)`` the stored vectors were made with; None for a new database."""
+        return self.store.model_info()
+
+    def sentence_coverage(self) -> tuple[int, int]:
+        """``(papers with sentence vectors, papers)``."""
+        return self.store.sentence_coverage()
+
+    def ids(self, where: str | None = None) -> list[str]:
+        """Ids of the papers matching a LanceDB SQL condition (all papers without one)."""
+        if not self.store.exists:
+            return []
+        return [r["id"] for r in self.store.rows(where, ["id"])]
+
     def vectors(self, ids: Sequence[str]) -> np.ndarray:
         """Paper-level vectors (L2-normalised), one row per id, in order."""
         return self.store.vectors(ids)
@@ -445,6 +463,14 @@ class Library:
         out["indexes"] = st.index_stats()
         out["disk_bytes"] = st.disk_bytes()
         return out
+
+    def reembed(self, model: str, *, dim: int | None = None, max_tokens: int | None = None, keep_old: bool = False,
+                trust_remote_code: bool | None = None, progress: Progress | None = None) -> Any:
+        """Re-embed every paper with ``model`` (``zsearch reembed``); returns a ReembedReport."""
+        from zsearch.ingest.reembed import reembed
+
+        return reembed(self.home, model, dim=dim, device=self.device, max_tokens=max_tokens, keep_old=keep_old,
+                       trust_remote_code=trust_remote_code, progress=progress)
 
     # -- saved searches and refresh (zsearch.ops.watch, zsearch.ops.refresh) -------------------------
     def add_watch(self, name: str, *, arxiv: str | None = None, pubmed: str | None = None,

@@ -101,10 +101,8 @@ def reembed_cmd(
     import json
 
     from zsearch.cli.core import progress_bar
-    from zsearch.config import Settings
     from zsearch.errors import UsageError
-    from zsearch.ingest.reembed import reembed
-    from zsearch.store.tables import Store
+    from zsearch.library import Library
 
     check_format(fmt, ("table", "json"))
     if sentences:
@@ -112,11 +110,11 @@ def reembed_cmd(
         return
     if not model:
         raise UsageError("give --model (the model to re-embed with), or --sentences")
-    home = Settings.load(db).home
-    total = Store(home).count() if (home / "lancedb").exists() else None
+    lib = Library.open(db, device=device)
+    total = lib.count() or None
     with progress_bar(f"reembed {model}", total) as advance:
-        report = reembed(db, model, dim=dim, device=device, max_tokens=max_tokens, keep_old=keep_old,
-                         trust_remote_code=trust_remote_code or None, progress=advance)
+        report = lib.reembed(model, dim=dim, max_tokens=max_tokens, keep_old=keep_old,
+                             trust_remote_code=trust_remote_code or None, progress=advance)
     if fmt == "json":
         sys.stdout.write(json.dumps(report.to_dict(), indent=2) + "\n")
         return
@@ -137,12 +135,12 @@ def add_sentences(db: Optional[Path], device: Optional[str], fmt: str) -> None:
     from zsearch.library import Library
 
     lib = Library.open(db, device=device)
-    have, total = lib.store.sentence_coverage()
+    have, total = lib.sentence_coverage()
     t0 = time.perf_counter()
     with lib.lock(purpose="reembed --sentences"), progress_bar("sentence vectors", total - have) as advance:
         n = lib.add_sentence_vectors(progress=advance)
     secs = time.perf_counter() - t0
-    have, total = lib.store.sentence_coverage()
+    have, total = lib.sentence_coverage()
     summary = {"added": n, "papers_with_sentences": have, "papers": total, "seconds": round(secs, 1),
                "model": lib.embedder.model_id}
     if fmt == "json":

@@ -94,8 +94,7 @@ def select_papers(
             raise UsageError(f"no paper ids in {ids_file}")
         return ids, "ids"
     if where:
-        rows = lib.store.rows(where, ["id"])
-        return [r["id"] for r in rows], "all"
+        return lib.ids(where), "all"
     return [p.id for p in lib.papers()], "all"
 
 
@@ -192,7 +191,7 @@ def cluster(
                       columns=["theme", "label", "rank", "distance", "id", "year", "title", "doi", "url"])
 
     date = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-    info = lib.store.model_info()
+    info = lib.model_info()
     versions = table_versions(lib)
     if plot:
         from zsearch.review.report import plot_clusters

@@ -1,4 +1,6 @@
-"""Sentence vectors: the second stage of the CPU default (docs/search.md, "Sentence stage").
+"""Sentence splitting for the sentence stage: which sentences of a paper get vectors.
+
+The second stage of the CPU default (docs/search.md, "Sentence stage").
 
 A short-context model such as the bundled all-MiniLM-L6-v2 (trained on sentence pairs of up
 to 128 tokens) matches a query best against a text of the same grain. At ingest every
@@ -20,8 +22,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-
-import numpy as np
 
 # Sentences kept per paper: the title plus 47 sentences covers every SciFact abstract (the
 # longest has 39) and bounds the cost of a paper with a very long abstract.
@@ -92,32 +92,3 @@ def covers_whole_text(title: str, abstract: str, body: str, sentences: Sequence[
         return False
     want = (1 if title and title.strip() else 0) + len(split_sentences(abstract))
     return len(sentences) == want
-
-
-def best_sentence(qvec: np.ndarray, vectors: Sequence[Sequence[float]] | np.ndarray | None) -> tuple[float, int] | None:
-    """Cosine of the query's best sentence and that sentence's index; None without vectors.
-
-    Vectors are L2-normalised at ingest, so the dot product is the cosine.
-
-    >>> best_sentence(np.array([1.0, 0.0]), [[0.0, 1.0], [0.6, 0.8]])
-    (0.6, 1)
-    """
-    if vectors is None or len(vectors) == 0:
-        return None
-    m = vectors if isinstance(vectors, np.ndarray) else np.asarray(list(vectors), dtype=np.float32)
-    sims = m @ np.asarray(qvec, dtype=m.dtype)
-    j = int(np.argmax(sims))
-    return round(float(sims[j]), 6), j
-
-
-def mix(paper_score: float, sentence_score: float | None, weight: float) -> float:
-    """The dense score of a paper with the sentence stage: a convex mix (no sentence: unchanged).
-
-    >>> mix(0.5, 0.7, 0.5)
-    0.6
-    >>> mix(0.5, None, 0.5)
-    0.5
-    """
-    if sentence_score is None or weight <= 0:
-        return paper_score
-    return round((1.0 - weight) * paper_score + weight * sentence_score, 12)

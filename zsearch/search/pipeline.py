@@ -176,7 +176,7 @@ def sentence_stage(store: Store, qvec: np.ndarray, cand: Candidates, weight: flo
     vector's cosine (filled in, so the fusion compares like with like). ``cand.dense`` is
     re-ranked by the mixed score.
     """
-    from zsearch.ingest.sentences import best_sentence, mix
+    from zsearch.search.sentences import best_sentence, mix
 
     ids = list(dict.fromkeys([*cand.dense, *cand.bm25, *cand.title]))
     if not ids:
