@@ -1,6 +1,7 @@
 import pytest
 
-from zsearch.papers.model import Paper, canonical_id, display_title, normalize_arxiv_id, normalize_doi
+from zsearch.papers.identity import canonical_id, normalize_arxiv_id, normalize_doi
+from zsearch.papers.model import Paper, display_title
 
 
 def test_canonical_id_prefers_arxiv_then_pmid_then_doi_then_hash():

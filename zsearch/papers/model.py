@@ -1,8 +1,8 @@
-"""Papers, passages and hits; canonical ids and content hashes.
+"""The values that flow through zsearch: Paper (what sources yield and the store keeps), Hit, Deletion.
 
-A :class:`Paper` is what every source yields and what the store keeps. Its id is
-canonical, in order of preference: ``arxiv:<id without version>``, ``pmid:<n>``,
-``doi:<lower-cased doi>``, else ``sha256:<hash of the PDF bytes>``.
+A paper's id is canonical (zsearch.papers.identity): ``arxiv:<id without version>``,
+``pmid:<n>``, ``doi:<lower-cased doi>``, else ``sha256:<hash of the PDF bytes>``. Its
+:meth:`Paper.content_hash` decides whether a stored paper must be embedded again.
 """
 
 from __future__ import annotations
@@ -13,56 +13,7 @@ import unicodedata
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-ARXIV_NEW_RE = re.compile(r"(?<![\w.])(\d{4}\.\d{4,5})(v\d+)?(?![\w])")
-ARXIV_OLD_RE = re.compile(r"(?<![\w.])([a-z][a-z\-]+(?:\.[A-Z]{2})?/\d{7})(v\d+)?(?![\w])")
-DOI_RE = re.compile(r"\b(10\.\d{4,9}/[^\s\"<>]+)", re.IGNORECASE)
-
-
-def normalize_doi(doi: str | None) -> str | None:
-    """Lower-case a DOI and strip resolver prefixes and trailing punctuation."""
-    if not doi:
-        return None
-    d = doi.strip()
-    d = re.sub(r"^(https?://(dx\.)?doi\.org/|doi:\s*)", "", d, flags=re.IGNORECASE)
-    d = d.rstrip(".,;)]}")
-    return d.lower() or None
-
-
-def split_arxiv_version(arxiv_id: str) -> tuple[str, int | None]:
-    """``"2401.01234v3"`` -> ``("2401.01234", 3)``; an id without version gives ``None``."""
-    m = re.match(r"^(.*?)(?:v(\d+))?$", arxiv_id.strip())
-    assert m is not None
-    base, ver = m.group(1), m.group(2)
-    return base, int(ver) if ver else None
-
-
-def normalize_arxiv_id(arxiv_id: str | None) -> str | None:
-    """Strip ``arXiv:`` prefixes, URLs and the version: ``abs/2401.01234v2`` -> ``2401.01234``."""
-    if not arxiv_id:
-        return None
-    a = arxiv_id.strip()
-    a = re.sub(r"^(https?://arxiv\.org/(abs|pdf)/|arxiv:)", "", a, flags=re.IGNORECASE)
-    a = re.sub(r"\.pdf$", "", a)
-    return split_arxiv_version(a)[0] or None
-
-
-def canonical_id(
-    *,
-    arxiv_id: str | None = None,
-    pmid: str | None = None,
-    doi: str | None = None,
-    sha256: str | None = None,
-) -> str:
-    """The canonical id from the best identifier present."""
-    if arxiv_id:
-        return f"arxiv:{normalize_arxiv_id(arxiv_id)}"
-    if pmid:
-        return f"pmid:{str(pmid).strip()}"
-    if doi:
-        return f"doi:{normalize_doi(doi)}"
-    if sha256:
-        return f"sha256:{sha256}"
-    raise ValueError("a paper needs an arXiv id, a PMID, a DOI or a content hash")
+from zsearch.papers.identity import normalize_arxiv_id, normalize_doi
 
 
 def display_title(title: str) -> str:
@@ -70,10 +21,6 @@ def display_title(title: str) -> str:
     t = unicodedata.normalize("NFC", title or "")
     t = re.sub(r"-\s*\n\s*", "", t)
     return re.sub(r"\s+", " ", t).strip()
-
-
-def sha256_bytes(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
 
 
 @dataclass
@@ -157,3 +104,15 @@ class Deletion:
 
     ids: list[str] = field(default_factory=list)  # canonical ids, e.g. "pmid:N"
     record: str = ""  # the file it came from
+
+
+def probe_paper(pid: str) -> Paper | None:
+    """A stand-in Paper carrying the identifier of a canonical id, for identifier look-ups."""
+    kind, _, value = pid.partition(":")
+    if kind == "pmid":
+        return Paper(id=pid, source="pubmed", pmid=value)
+    if kind == "arxiv":
+        return Paper(id=pid, source="arxiv", arxiv_id=value)
+    if kind == "doi":
+        return Paper(id=pid, source="doi", doi=value)
+    return None

@@ -20,14 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from zsearch.errors import RecordError, SourceError, UsageError
-from zsearch.papers.model import (
-    ARXIV_NEW_RE,
-    ARXIV_OLD_RE,
-    Paper,
-    canonical_id,
-    display_title,
-    split_arxiv_version,
-)
+from zsearch.papers.identity import ARXIV_NEW_RE, ARXIV_OLD_RE, canonical_id, split_arxiv_version
+from zsearch.papers.model import Paper, display_title
 from zsearch.sources.http import PoliteClient, parse_xml
 
 ATOM = "{http://www.w3.org/2005/Atom}"

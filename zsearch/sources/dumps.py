@@ -22,7 +22,8 @@ from pathlib import Path
 from typing import IO, Any
 
 from zsearch.errors import NotFound, RecordError
-from zsearch.papers.model import Deletion, Paper, canonical_id, display_title, split_arxiv_version
+from zsearch.papers.identity import canonical_id, split_arxiv_version
+from zsearch.papers.model import Deletion, Paper, display_title
 from zsearch.sources.pubmed import RECORD_TAGS, citation_to_paper
 
 

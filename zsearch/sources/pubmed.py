@@ -20,7 +20,8 @@ from datetime import date, timedelta
 from typing import Any
 
 from zsearch.errors import RecordError, SourceError, UsageError
-from zsearch.papers.model import Paper, canonical_id, display_title
+from zsearch.papers.identity import canonical_id
+from zsearch.papers.model import Paper, display_title
 from zsearch.sources.http import PoliteClient, parse_xml
 
 # NCBI: "no more than 3 requests per second" without an API key, 10 with one

@@ -29,7 +29,8 @@ from pathlib import Path
 from typing import Any
 
 from zsearch.errors import NotFound, RecordError
-from zsearch.papers.model import DOI_RE, Paper, canonical_id, display_title
+from zsearch.papers.identity import DOI_RE, canonical_id
+from zsearch.papers.model import Paper, display_title
 
 # A block is a running header/footer candidate when it lies in the top or bottom 9% of the
 # page: ACL's page numbers sit at 92-95% of the height, BMC's running heads at 4-7%.
