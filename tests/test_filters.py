@@ -68,7 +68,8 @@ DIM = 16
 def store(tmp_path_factory):
     """A real store of N papers with chosen metadata and vectors (no model: rows written directly)."""
     from zsearch.papers.model import Paper
-    from zsearch.store.tables import Store, paper_row
+    from zsearch.store.schema import paper_row
+    from zsearch.store.tables import Store
 
     home = tmp_path_factory.mktemp("filters-db")
     st = Store(home)

@@ -289,7 +289,7 @@ def test_reembed_resumes_and_keeps_the_old_set_until_done(tmp_path: Path, tiny_b
 
 
 def test_an_interrupted_switch_is_finished_on_the_next_open(tmp_path: Path) -> None:
-    from zsearch.ingest.reembed import JOURNAL, finish_interrupted_switch
+    from zsearch.store.migrate import JOURNAL, finish_interrupted_switch
 
     lance = tmp_path / "lancedb"
     for name in ("papers", "papers__new"):

@@ -1,4 +1,4 @@
-"""The :class:`Library`: what the CLI and Python scripts call.
+"""The :class:`Library`: the facade the CLI, the service and scripts call; it wires the rooms, holds no algorithm.
 
 >>> from zsearch import Library                      # doctest: +SKIP
 >>> lib = Library.open("~/papers-db")                # doctest: +SKIP
@@ -9,9 +9,7 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,10 +17,11 @@ import numpy as np
 
 from zsearch.config import Settings
 from zsearch.errors import ModelMismatch, RecordError
-from zsearch.papers.merge import merge_papers
-from zsearch.papers.model import Deletion, Hit, Paper, normalize_doi
-from zsearch.ingest.sentences import covers_whole_text, paper_sentences
-from zsearch.store.tables import HAS_SENTENCES, PAPER_COLUMNS, Store, now_utc, paper_row, paper_row_keeping, row_to_paper
+from zsearch.ingest.pipeline import IngestReport, Ingestor, Progress
+from zsearch.papers.model import Deletion, Hit, Paper
+from zsearch.store.migrate import finish_interrupted_switch
+from zsearch.store.schema import PAPER_COLUMNS, row_to_paper
+from zsearch.store.tables import Store
 
 if TYPE_CHECKING:
     from zsearch.embedding.embedder import Embedder
@@ -31,53 +30,7 @@ if TYPE_CHECKING:
     from zsearch.search.pipeline import SearchConfig
     from zsearch.ops.watch import Watch
 
-# Papers per committed write: small enough that an interrupted run loses at most this
-# many papers' work, large enough that LanceDB commits stay cheap (one version each).
-WRITE_BATCH = 64
-
-Progress = Callable[[int, int], None]  # (papers done, tokens embedded)
-
-
-@dataclass
-class IngestReport:
-    """What an ingest did. ``exit_code``: 0 all ok, 1 some records failed (the rest stored)."""
-
-    added: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    deleted: int = 0
-    failed: list[tuple[str, str]] = field(default_factory=list)
-    tokens: int = 0
-    seconds: float = 0.0
-    ids: list[str] = field(default_factory=list)  # papers added or updated
-
-    @property
-    def exit_code(self) -> int:
-        return 1 if self.failed else 0
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "added": self.added,
-            "updated": self.updated,
-            "unchanged": self.unchanged,
-            "deleted": self.deleted,
-            "failed": [{"record": r, "reason": why} for r, why in self.failed],
-            "tokens": self.tokens,
-            "seconds": round(self.seconds, 3),
-        }
-
-
-def _identifier_keys(p: Paper) -> list[str]:
-    keys = [f"id:{p.id}"]
-    if p.arxiv_id:
-        keys.append(f"arxiv:{p.arxiv_id}")
-    if p.pmid:
-        keys.append(f"pmid:{p.pmid}")
-    if p.doi:
-        keys.append(f"doi:{normalize_doi(p.doi)}")
-    if p.source == "pdf" and p.path and p.id.startswith("sha256:"):
-        keys.append(f"path:{p.path}")  # an edited PDF with no identifier is still the same paper
-    return keys
+__all__ = ["IngestReport", "Library"]
 
 
 class Library:
@@ -88,8 +41,6 @@ class Library:
         self.settings = settings
         self.home = settings.home
         self.home.mkdir(parents=True, exist_ok=True)
-        from zsearch.ingest.reembed import finish_interrupted_switch
-
         finish_interrupted_switch(self.home)  # a reembed killed mid-switch is completed first
         self.store = Store(self.home)
         self.device = device or settings.device
@@ -138,53 +89,22 @@ class Library:
             self._embedder = emb
         return self._embedder
 
-    # -- ingest --------------------------------------------------------------------------
-    def ingest_papers(
-        self,
-        items: Iterable[Paper | RecordError | Deletion],
-        *,
-        progress: Progress | None = None,
-        batch_size: int = WRITE_BATCH,
-    ) -> IngestReport:
+    # -- ingest (zsearch.ingest) -----------------------------------------------------------
+    @property
+    def ingestor(self) -> Ingestor:
+        return Ingestor(self.store, lambda: self.embedder)
+
+    def ingest_papers(self, items: Iterable[Paper | RecordError | Deletion], *, progress: Progress | None = None,
+                      batch_size: int | None = None) -> IngestReport:
         """Upsert papers; report failures given as RecordError instances and go on.
 
         Each batch is committed before the next is read: if the source raises half-way
         (a network fault) or the process dies, every earlier batch stays stored. A
-        :class:`~zsearch.papers.model.Deletion` commits what came before it, then deletes, so a
-        later record or deletion wins over an earlier one. The model loads only when
-        something needs embedding.
+        :class:`~zsearch.papers.model.Deletion` commits what came before it, then deletes.
+        The model loads only when something needs embedding (zsearch.ingest.pipeline).
         """
-        report = IngestReport()
-        t0 = time.perf_counter()
-        batch: list[Paper] = []
-        try:
-            for item in items:
-                if isinstance(item, RecordError):
-                    report.failed.append((item.record or "?", item.message))
-                    if progress:
-                        progress(1, 0)
-                    continue
-                if isinstance(item, Deletion):
-                    self._ingest_batch(batch, report, progress)
-                    batch = []
-                    report.deleted += self.delete(item.ids)
-                    continue
-                batch.append(item)
-                if len(batch) >= batch_size:
-                    self._ingest_batch(batch, report, progress)
-                    batch = []
-        except Exception:
-            # a source failed half-way (network, truncated file): commit what it gave first
-            self._finish_ingest(batch, report, progress, t0)
-            raise
-        self._finish_ingest(batch, report, progress, t0)
-        return report
-
-    def _finish_ingest(self, batch: list[Paper], report: IngestReport, progress: Progress | None, t0: float) -> None:
-        self._ingest_batch(batch, report, progress)
-        if report.added or report.updated or report.deleted:
-            self.store.optimize()
-        report.seconds = time.perf_counter() - t0
+        kw = {"batch_size": batch_size} if batch_size else {}
+        return self.ingestor.ingest(items, progress=progress, **kw)
 
     def ingest_pdfs(self, paths: Sequence[str | Path], *, progress: Progress | None = None) -> IngestReport:
         """Ingest PDF files and folders (recursive); unreadable files are reported, not fatal."""
@@ -192,102 +112,14 @@ class Library:
 
         return self.ingest_papers(iter_pdfs(paths), progress=progress)
 
-    def _ingest_batch(self, batch: list[Paper], report: IngestReport, progress: Progress | None) -> None:
-        if not batch:
-            return
-        if not self.store.exists:
-            _ = self.embedder  # a new database: loading the model creates its tables
-        found = self.store.find_by_identifiers(batch)
-        # fold records of one paper within the batch and onto stored papers
-        pending: dict[str, Paper] = {}
-        keymap: dict[str, str] = {}
-        target_of: dict[str, str | None] = {}  # pending id -> stored id (None: new)
-        for p in batch:
-            keys = _identifier_keys(p)
-            hit = next((keymap[k] for k in keys if k in keymap), None)
-            if hit is not None:
-                pending[hit] = merge_papers(pending[hit], p)
-                pid = hit
-            else:
-                stored = next((found[k] for k in keys if k in found), None)
-                pid = stored or p.id
-                if pid != p.id:
-                    p = _with_id(p, pid)
-                pending[pid] = p
-                target_of[pid] = stored
-            for k in _identifier_keys(pending[pid]):
-                keymap.setdefault(k, pid)
-        old_rows = self.store.get_rows([sid for sid in target_of.values() if sid])
-        to_embed: list[Paper] = []
-        meta_only: list[dict[str, Any]] = []
-        now = now_utc()
-        for pid, p in pending.items():
-            old = old_rows.get(target_of[pid] or "")
-            if old is not None:
-                p = merge_papers(row_to_paper(old), p)
-                if p.content_hash() == old["content_hash"]:
-                    if _metadata_equal(p, row_to_paper(old)):
-                        report.unchanged += 1
-                    else:
-                        meta_only.append(paper_row_keeping(p, old))
-                        report.updated += 1
-                        report.ids.append(pid)
-                    continue
-            to_embed.append(p)
-        paper_rows, chunk_rows, tokens = self._embed_papers(to_embed, old_rows, target_of, now)
-        for p in to_embed:
-            if target_of.get(p.id):
-                report.updated += 1
-            else:
-                report.added += 1
-            report.ids.append(p.id)
-        report.tokens += tokens
-        self.store.write(paper_rows + meta_only, chunk_rows, [p.id for p in to_embed if target_of.get(p.id)])
-        if progress:
-            progress(len(batch), tokens)
-
-    def _embed_papers(self, papers: list[Paper], old_rows: dict[str, Any],
-                      target_of: dict[str, str | None], now: Any) -> tuple[list[dict], list[dict], int]:
-        if not papers:
-            return [], [], 0
-        return embed_papers(self.embedder, papers, old_rows, target_of, now)
-
-    def add_sentence_vectors(self, progress: Progress | None = None, batch: int = 256) -> int:
+    def add_sentence_vectors(self, progress: Progress | None = None) -> int:
         """Give every stored paper that lacks them its sentence vectors; returns how many.
 
         For a database made before the sentence stage (schema 1), or by a model that made
         none: the papers keep their vectors and passages, only the sentence columns are
-        written, batch by batch (a stopped run resumes where it was). A no-op for a model
-        whose profile makes no sentence vectors. Take :meth:`lock` around it.
+        written, batch by batch (a stopped run resumes where it was). Take :meth:`lock` around it.
         """
-        emb = self.embedder  # opens (and upgrades) the tables
-        st = self.store
-        if not emb.sentence_vectors or not st.count():
-            return 0
-        todo = [r["id"] for r in st.rows(f"NOT ({HAS_SENTENCES})", ["id"])]
-        done = 0
-        for start in range(0, len(todo), batch):
-            rows = st.get_rows(todo[start : start + batch])
-            papers = {pid: row_to_paper(old) for pid, old in rows.items()}
-            sents = {pid: paper_sentences(p.title, p.abstract, p.full_text) for pid, p in papers.items()}
-            flat = [t for pid in rows for t in sents[pid]]
-            vecs = emb.encode_documents(flat) if flat else np.zeros((0, emb.dim), np.float32)
-            out, at = [], 0
-            for pid, old in rows.items():
-                row = paper_row_keeping(papers[pid], old)
-                row["updated"] = old["updated"]  # the paper did not change
-                n = len(sents[pid])
-                # a paper with nothing to embed gets empty lists, not NULL: it is done
-                row["sentences"], row["sentence_vectors"] = sents[pid], list(vecs[at : at + n])
-                at += n
-                out.append(row)
-            st.write(out, [], [])
-            done += len(out)
-            if progress:
-                progress(len(out), 0)
-        if done:
-            st.optimize()
-        return done
+        return self.ingestor.add_sentence_vectors(progress)
 
     def delete(self, ids: Sequence[str]) -> int:
         """Withdraw papers by canonical id (``pmid:N``, ``arxiv:…``, ``doi:…``); returns how many.
@@ -295,40 +127,7 @@ class Library:
         An id that names a paper merged from several sources (a PMID now stored under its
         ``arxiv:`` id) withdraws only that source's record: the paper stays with the others.
         """
-        if not ids or not self.store.exists:
-            return 0
-        probes = [_probe_paper(i) for i in ids]
-        found = self.store.find_by_identifiers([p for p in probes if p is not None])
-        whole: list[str] = []
-        partial: list[tuple[str, str]] = []  # (stored id, source withdrawn)
-        for wanted, probe in zip(ids, probes):
-            keys = _identifier_keys(probe) if probe is not None else [f"id:{wanted}"]
-            stored = next((found[k] for k in keys if k in found), None)
-            if stored is None:
-                continue
-            if stored == wanted or probe is None or probe.source not in ("pubmed", "arxiv"):
-                whole.append(stored)
-            else:
-                partial.append((stored, probe.source))
-        n = self.store.delete(whole)
-        rows = self.store.get_rows([sid for sid, _ in partial])
-        updates = []
-        for sid, source in partial:
-            if sid not in rows or sid in whole:
-                continue
-            p = row_to_paper(rows[sid])
-            p.sources = [s for s in p.sources if s != source]
-            if not p.sources:
-                n += self.store.delete([sid])
-                continue
-            if source == "pubmed":
-                p.pmid = None
-            old = rows[sid]
-            updates.append(paper_row_keeping(p, old))
-            n += 1
-        if updates:
-            self.store.write(updates, [], [])
-        return n
+        return self.ingestor.delete(ids)
 
     # -- read ----------------------------------------------------------------------------
     def search(
@@ -455,7 +254,7 @@ class Library:
             for s in r.get("sources") or ["?"]:
                 by[s] = by.get(s, 0) + 1
         out["by_source"] = dict(sorted(by.items()))
-        out["chunks"] = st.chunks.count_rows()
+        out["chunks"] = st.count_chunks()
         # papers carrying sentence vectors (the sentence stage; 0 for long-context models)
         out["sentence_vectors"] = st.sentence_coverage()[0]
         out["full_text_index"] = st.has_fts()
@@ -511,94 +310,3 @@ class Library:
         from zsearch.ops.lock import writer_lock
 
         return writer_lock(self.home, wait=wait, purpose=purpose)
-
-
-def embed_papers(emb: "Embedder", papers: list[Paper], old_rows: dict[str, Any],
-                 target_of: dict[str, str | None], now: Any) -> tuple[list[dict], list[dict], int]:
-    """Paper rows and passage rows for ``papers``, embedded with ``emb``; and the tokens read.
-
-    A paper that fits the model's context is embedded whole: one vector, no passages. A
-    longer one gets a paper vector — its title+abstract with a short-context model, or its
-    text up to the context with a long-context one — and overlapping windows over its whole
-    text as passages, so nothing past the context is lost (docs/long-papers.md). With a
-    short-context model each paper also gets a vector per title/abstract sentence
-    (zsearch.ingest.sentences), encoded in the same batches; a paper of title and abstract only
-    whose sentences each fit the model then needs no passages: its sentences cover it.
-    ``old_rows``/``target_of`` carry the stored rows of updated papers (their ``added`` time).
-    """
-    if not papers:
-        return [], [], 0
-    docs = [p.document_text or p.id for p in papers]
-    counts = emb.count_tokens(docs)
-    sentences: list[list[str]] = [[] for _ in papers]
-    if emb.sentence_vectors:
-        sentences = [paper_sentences(p.title, p.abstract, p.full_text) for p in papers]
-    texts: list[str] = []
-    owner: list[tuple[int, str, int]] = []  # (paper index, "paper" | "window" | "sentence", n)
-    for i, (p, n) in enumerate(zip(papers, counts)):
-        if n <= emb.doc_token_limit:
-            texts.append(docs[i])
-            owner.append((i, "paper", 0))
-            continue
-        texts.append(docs[i] if emb.long_context else (p.head_text or docs[i]))
-        owner.append((i, "paper", 0))
-        if _sentences_suffice(emb, p, sentences[i]):
-            continue  # its sentence vectors cover every word of it: no passages needed
-        for j, w in enumerate(emb.windows(docs[i])):
-            texts.append(w)
-            owner.append((i, "window", j))
-    for i in range(len(papers)):
-        texts.extend(sentences[i])
-        owner.extend((i, "sentence", j) for j in range(len(sentences[i])))
-    vecs = emb.encode_documents(texts)
-    paper_vec: dict[int, np.ndarray] = {}
-    sentence_vecs: list[list[np.ndarray]] = [[] for _ in papers]
-    chunk_rows: list[dict[str, Any]] = []
-    n_chunks = [0] * len(papers)
-    for (i, kind, j), v, t in zip(owner, vecs, texts):
-        if kind == "paper":
-            paper_vec[i] = v
-        elif kind == "sentence":
-            sentence_vecs[i].append(v)
-        else:
-            chunk_rows.append({"id": f"{papers[i].id}#{j}", "paper_id": papers[i].id, "idx": j, "text": t, "vector": v})
-            n_chunks[i] += 1
-    rows = []
-    for i, p in enumerate(papers):
-        old = old_rows.get(target_of.get(p.id) or "")
-        made = emb.sentence_vectors  # [] for a paper without text: done, not missing (NULL)
-        rows.append(paper_row(p, vector=paper_vec[i], token_count=counts[i], n_chunks=n_chunks[i],
-                              added=old["added"] if old else now, sentences=sentences[i] if made else None,
-                              sentence_vectors=sentence_vecs[i] if made else None))
-    return rows, chunk_rows, int(sum(counts))
-
-
-def _sentences_suffice(emb: "Embedder", p: Paper, sentences: list[str]) -> bool:
-    """Whether ``p``'s sentence vectors hold all its text, each sentence whole (no passages needed)."""
-    if not sentences or not covers_whole_text(p.title, p.abstract, p.full_text, sentences):
-        return False
-    return max(emb.count_tokens(sentences)) <= emb.doc_token_limit
-
-
-def _probe_paper(pid: str) -> Paper | None:
-    """A stand-in Paper carrying the identifier in a canonical id, for identifier look-ups."""
-    kind, _, value = pid.partition(":")
-    if kind == "pmid":
-        return Paper(id=pid, source="pubmed", pmid=value)
-    if kind == "arxiv":
-        return Paper(id=pid, source="arxiv", arxiv_id=value)
-    if kind == "doi":
-        return Paper(id=pid, source="doi", doi=value)
-    return None
-
-
-def _with_id(p: Paper, pid: str) -> Paper:
-    from dataclasses import replace
-
-    return replace(p, id=pid)
-
-
-def _metadata_equal(a: Paper, b: Paper) -> bool:
-    da, db_ = a.to_dict(), b.to_dict()
-    return da == db_
-

@@ -3,7 +3,7 @@
 The string is applied as a *prefilter* (before the nearest-neighbour and BM25 top-k), so a
 filter never drops a paper that should be there: restricting to a paper that ranks 200th
 overall still returns it first. The columns it reads carry scalar indexes built by
-:meth:`zsearch.store.tables.Store.optimize` — BTREE on ``year`` and ``added``, BITMAP on
+:func:`zsearch.store.indexes.optimize` — BTREE on ``year`` and ``added``, BITMAP on
 ``source``, LABEL_LIST on ``sources`` and ``categories`` — so a filter costs an index
 lookup, not a table scan.
 

@@ -30,7 +30,9 @@ import numpy as np
 
 from zsearch.search.fusion import RRF_K, convex, ranked, rrf
 from zsearch.papers.model import Hit
-from zsearch.store.tables import HIT_COLUMNS, Store, sql_in
+from zsearch.store.schema import HIT_COLUMNS
+from zsearch.store.sql import sql_in
+from zsearch.store.tables import Store
 
 # Candidates taken from each retriever before fusion: 100 covers Recall@100 and gives a
 # reranker its top 50 with room to spare.

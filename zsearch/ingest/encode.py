@@ -1,0 +1,111 @@
+"""The encoding policy: which texts of a paper get vectors — head vector, passages, sentences.
+
+Where to change how a long paper is split: here (:func:`embed_papers` decides what is
+embedded), with the windows themselves cut by the embedder's tokenizer
+(``Embedder.windows``) and the sentences by zsearch.ingest.sentences.
+
+* A paper that fits the model's context is embedded whole: one vector, no passages.
+* A longer one gets a paper vector — its title+abstract with a short-context model, or its
+  text up to the context with a long-context one — and overlapping windows over its whole
+  text as passages, so nothing past the context is lost (docs/long-papers.md).
+* With a short-context model each paper also gets a vector per title/abstract sentence,
+  encoded in the same batches; a paper of title and abstract only whose sentences each fit
+  the model needs no passages: its sentences cover it.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+import numpy as np
+
+from zsearch.ingest.sentences import covers_whole_text, paper_sentences
+from zsearch.papers.model import Paper
+from zsearch.store.schema import paper_row
+
+
+class Encoder(Protocol):
+    """What the policy needs of an embedder (zsearch.embedding.embedder.Embedder)."""
+
+    dim: int
+    long_context: bool
+    sentence_vectors: bool
+    doc_token_limit: int
+
+    def count_tokens(self, texts: list[str]) -> list[int]: ...
+    def windows(self, text: str) -> list[str]: ...
+    def encode_documents(self, texts: list[str]) -> np.ndarray: ...
+
+
+def embed_papers(emb: Encoder, papers: list[Paper], old_rows: dict[str, Any],
+                 target_of: dict[str, str | None], now: Any) -> tuple[list[dict], list[dict], int]:
+    """Paper rows and passage rows for ``papers``, embedded with ``emb``; and the tokens read.
+
+    ``old_rows``/``target_of`` carry the stored rows of updated papers (their ``added`` time).
+    """
+    if not papers:
+        return [], [], 0
+    docs = [p.document_text or p.id for p in papers]
+    counts = emb.count_tokens(docs)
+    sentences: list[list[str]] = [[] for _ in papers]
+    if emb.sentence_vectors:
+        sentences = [paper_sentences(p.title, p.abstract, p.full_text) for p in papers]
+    texts: list[str] = []
+    owner: list[tuple[int, str, int]] = []  # (paper index, "paper" | "window" | "sentence", n)
+    for i, (p, n) in enumerate(zip(papers, counts)):
+        if n <= emb.doc_token_limit:
+            texts.append(docs[i])
+            owner.append((i, "paper", 0))
+            continue
+        texts.append(docs[i] if emb.long_context else (p.head_text or docs[i]))
+        owner.append((i, "paper", 0))
+        if sentences_suffice(emb, p, sentences[i]):
+            continue  # its sentence vectors cover every word of it: no passages needed
+        for j, w in enumerate(emb.windows(docs[i])):
+            texts.append(w)
+            owner.append((i, "window", j))
+    for i in range(len(papers)):
+        texts.extend(sentences[i])
+        owner.extend((i, "sentence", j) for j in range(len(sentences[i])))
+    vecs = emb.encode_documents(texts)
+    paper_vec: dict[int, np.ndarray] = {}
+    sentence_vecs: list[list[np.ndarray]] = [[] for _ in papers]
+    chunk_rows: list[dict[str, Any]] = []
+    n_chunks = [0] * len(papers)
+    for (i, kind, j), v, t in zip(owner, vecs, texts):
+        if kind == "paper":
+            paper_vec[i] = v
+        elif kind == "sentence":
+            sentence_vecs[i].append(v)
+        else:
+            chunk_rows.append({"id": f"{papers[i].id}#{j}", "paper_id": papers[i].id, "idx": j, "text": t, "vector": v})
+            n_chunks[i] += 1
+    rows = []
+    for i, p in enumerate(papers):
+        old = old_rows.get(target_of.get(p.id) or "")
+        made = emb.sentence_vectors  # [] for a paper without text: done, not missing (NULL)
+        rows.append(paper_row(p, vector=paper_vec[i], token_count=counts[i], n_chunks=n_chunks[i],
+                              added=old["added"] if old else now, sentences=sentences[i] if made else None,
+                              sentence_vectors=sentence_vecs[i] if made else None))
+    return rows, chunk_rows, int(sum(counts))
+
+
+def sentences_suffice(emb: Encoder, p: Paper, sentences: list[str]) -> bool:
+    """Whether ``p``'s sentence vectors hold all its text, each sentence whole (no passages needed)."""
+    if not sentences or not covers_whole_text(p.title, p.abstract, p.full_text, sentences):
+        return False
+    return max(emb.count_tokens(sentences)) <= emb.doc_token_limit
+
+
+def sentence_rows(emb: Encoder, papers: dict[str, Paper]) -> dict[str, tuple[list[str], list[np.ndarray]]]:
+    """``{id: (sentences, their vectors)}`` for papers stored without them (the sentence backfill)."""
+    sents = {pid: paper_sentences(p.title, p.abstract, p.full_text) for pid, p in papers.items()}
+    flat = [t for pid in papers for t in sents[pid]]
+    vecs = emb.encode_documents(flat) if flat else np.zeros((0, emb.dim), np.float32)
+    out: dict[str, tuple[list[str], list[np.ndarray]]] = {}
+    at = 0
+    for pid in papers:
+        n = len(sents[pid])
+        out[pid] = (sents[pid], list(vecs[at : at + n]))
+        at += n
+    return out

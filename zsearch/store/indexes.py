@@ -1,0 +1,96 @@
+"""Indexes of the papers and chunks tables: full text, scalar (filters) and the ANN vector index.
+
+Scalar indexes make filters prefilters that cost an index lookup: BTREE on ``year`` and
+``added`` (ranges), BITMAP on ``source`` (few distinct values), LABEL_LIST on ``sources``
+and ``categories`` (``array_has_any``). The BM25 index covers ``fts_text`` (title, abstract,
+body) and a second one ``title`` (field weighting). Above :data:`ANN_THRESHOLD` rows an
+IVF_RQ vector index is built; ``optimize()`` folds new rows into every index.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+FTS_INDEX = "fts_text_idx"
+VECTOR_INDEX = "vector_idx"
+# Rows from which an IVF_RQ vector index is built: below ~100k papers an exact scan of
+# 384-dim vectors takes tens of milliseconds (benchmarks/search.py), and it is exact.
+ANN_THRESHOLD = 100_000
+# ANN search parameters, tuned in benchmarks/search.py so that recall@10 against exact
+# search is >= 0.97 at 100k rows (docs/benchmarks.md, "Search latency").
+ANN_NPROBES = 32
+ANN_REFINE = 10
+
+
+def ann_threshold() -> int:
+    """:data:`ANN_THRESHOLD`, or ``ZSEARCH_ANN_THRESHOLD`` when set."""
+    env = os.environ.get("ZSEARCH_ANN_THRESHOLD")
+    return int(env) if env and env.strip().isdigit() else ANN_THRESHOLD
+
+
+def index_names(table: Any) -> set[str]:
+    return {ix.name for ix in table.list_indices()}
+
+
+def optimize(papers: Any, chunks: Any) -> None:
+    """Fold new rows into the indexes (the full-text index is created on first use)."""
+    from lancedb.index import FTS
+
+    if FTS_INDEX not in index_names(papers) and papers.count_rows():
+        papers.create_index("fts_text", config=FTS(), replace=True, name=FTS_INDEX)
+    else:
+        papers.optimize()
+    ensure_search_indexes(papers)
+    if chunks.count_rows():
+        chunks.optimize()
+
+
+def ensure_search_indexes(papers: Any) -> None:
+    """Create the missing scalar indexes, the title full-text index, and the ANN index above the threshold."""
+    from lancedb.index import FTS, Bitmap, BTree, LabelList
+
+    if not papers.count_rows():
+        return
+    have = index_names(papers)
+    wanted = [("year", BTree(), "year_idx"), ("added", BTree(), "added_idx"), ("source", Bitmap(), "source_idx"),
+              ("sources", LabelList(), "sources_idx"), ("categories", LabelList(), "categories_idx"),
+              ("title", FTS(), "title_idx")]
+    for column, config, name in wanted:
+        if name not in have:
+            papers.create_index(column, config=config, replace=True, name=name)
+    ensure_vector_index(papers)
+
+
+def ensure_vector_index(papers: Any, threshold: int | None = None, *, force: bool = False) -> bool:
+    """Build the IVF_RQ index once the table holds ``threshold`` rows; True if one exists after.
+
+    Below the threshold exact (flat) search is fast enough and exact; above it LanceDB
+    searches the index and scans the rows added since it was built (``optimize()`` folds
+    them in), so results stay complete after every ingest.
+    """
+    from lancedb.index import IvfRq
+
+    n = papers.count_rows()
+    limit = ann_threshold() if threshold is None else threshold
+    if VECTOR_INDEX in index_names(papers) and not force:
+        return True
+    if n < max(limit, 1) and not force:
+        return False
+    parts = max(1, int(round(n ** 0.5)))  # LanceDB's own default: sqrt(rows)
+    papers.create_index("vector", config=IvfRq(distance_type="cosine", num_partitions=parts),
+                        replace=True, name=VECTOR_INDEX)
+    return True
+
+
+def index_stats(papers: Any) -> dict[str, Any]:
+    """Indexed vs unindexed rows of every index on the papers table."""
+    out: dict[str, Any] = {}
+    for ix in papers.list_indices():
+        try:
+            st = papers.index_stats(ix.name)
+            out[ix.name] = {"type": ix.index_type, "indexed": int(st.num_indexed_rows),
+                            "unindexed": int(st.num_unindexed_rows)}
+        except Exception:  # noqa: BLE001 - a stats failure must not break `zsearch stats`
+            out[ix.name] = {"type": ix.index_type}
+    return out
