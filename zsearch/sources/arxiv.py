@@ -28,7 +28,8 @@ from zsearch.papers.model import (
     display_title,
     split_arxiv_version,
 )
-from zsearch.sources.http import PoliteClient, parse_xml
+from zsearch.sources.http import PoliteClient
+from zsearch.sources.xml import parse_xml
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 ARXIV = "{http://arxiv.org/schemas/atom}"

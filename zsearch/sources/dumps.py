@@ -24,6 +24,7 @@ from typing import IO, Any
 from zsearch.errors import NotFound, RecordError
 from zsearch.papers.model import Deletion, Paper, canonical_id, display_title, split_arxiv_version
 from zsearch.sources.pubmed import RECORD_TAGS, citation_to_paper
+from zsearch.sources.xml import iterparse_safely
 
 
 def _open(path: Path) -> IO[bytes]:
@@ -155,8 +156,7 @@ def read_pubmed_xml(path: str | Path) -> Iterator[Paper | RecordError | Deletion
     tags = (*RECORD_TAGS, "MedlineCitation", "DeleteCitation")
     last_ok = "the start"
     try:
-        ctx = etree.iterparse(fh, events=("end",), tag=tags, resolve_entities=False, no_network=True,
-                              load_dtd=False, huge_tree=False, remove_comments=True)
+        ctx = iterparse_safely(fh, tags)
         try:
             for _, el in ctx:
                 parent = el.getparent()
