@@ -2,7 +2,7 @@
 
 Measures, in one run and on one machine:
 
-* text extraction alone (``zsearch.sources.pdf.reader.extract_pages``: layout-ordered text with
+* text extraction alone (``zsearch.sources.pdf.text.extract_pages``: layout-ordered text with
   headers dropped and hyphens mended) in pages/s, next to PyMuPDF's plain
   ``page.get_text()`` over the same pages as a baseline;
 * end-to-end ingest of the shared PDFs and of SciFact's 5,183 abstracts into a temporary
@@ -35,7 +35,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from zsearch.errors import RecordError
 from zsearch.papers.model import Paper
-from zsearch.sources.pdf.reader import extract_pages, import_pymupdf, iter_pdf_paths
+from zsearch.sources.pdf.layout import import_pymupdf
+from zsearch.sources.pdf.reader import iter_pdf_paths
+from zsearch.sources.pdf.text import extract_pages
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 STAGES = ("extraction", "pdfs", "scifact", "embedding", "sentences")

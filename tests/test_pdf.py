@@ -18,17 +18,10 @@ import pytest
 
 from zsearch.errors import NotFound, RecordError
 from zsearch.papers.model import Paper
-from zsearch.sources.pdf.reader import (
-    extract_pages,
-    find_arxiv_id,
-    find_doi,
-    find_gutter,
-    iter_pdf_paths,
-    iter_pdfs,
-    join_hyphenated,
-    read_pdf,
-    split_names,
-)
+from zsearch.sources.pdf.layout import find_gutter
+from zsearch.sources.pdf.metadata import find_arxiv_id, find_doi, split_names
+from zsearch.sources.pdf.reader import iter_pdf_paths, iter_pdfs, read_pdf
+from zsearch.sources.pdf.text import extract_pages, join_hyphenated
 
 DATA = Path(__file__).resolve().parent / "data" / "pdfs"
 SPECTER = DATA / "acl_anthology" / "2020.acl-main.207.pdf"

@@ -22,7 +22,8 @@ from typing import Any
 from zsearch.errors import RecordError, SourceError, UsageError
 from zsearch.papers.identity import ARXIV_NEW_RE, ARXIV_OLD_RE, canonical_id, split_arxiv_version
 from zsearch.papers.model import Paper, display_title
-from zsearch.sources.http import PoliteClient, parse_xml
+from zsearch.sources.http import PoliteClient
+from zsearch.sources.xml import parse_xml
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 ARXIV = "{http://arxiv.org/schemas/atom}"

@@ -25,6 +25,7 @@ from zsearch.errors import NotFound, RecordError
 from zsearch.papers.identity import canonical_id, split_arxiv_version
 from zsearch.papers.model import Deletion, Paper, display_title
 from zsearch.sources.pubmed import RECORD_TAGS, citation_to_paper
+from zsearch.sources.xml import iterparse_safely
 
 
 def _open(path: Path) -> IO[bytes]:
@@ -156,8 +157,7 @@ def read_pubmed_xml(path: str | Path) -> Iterator[Paper | RecordError | Deletion
     tags = (*RECORD_TAGS, "MedlineCitation", "DeleteCitation")
     last_ok = "the start"
     try:
-        ctx = etree.iterparse(fh, events=("end",), tag=tags, resolve_entities=False, no_network=True,
-                              load_dtd=False, huge_tree=False, remove_comments=True)
+        ctx = iterparse_safely(fh, tags)
         try:
             for _, el in ctx:
                 parent = el.getparent()

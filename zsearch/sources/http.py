@@ -167,21 +167,3 @@ class PoliteClient:
             f"{self.name}: {what} failed: {last_problem} after {self.retries + 1} attempts",
             hint="everything fetched before this page was kept; run the command again to finish",
         )
-
-
-def safe_xml_parser(**kw: Any) -> Any:
-    """An lxml parser that never resolves entities, loads a DTD or touches the network (no XXE)."""
-    from lxml import etree
-
-    return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False,
-                           huge_tree=False, remove_comments=True, **kw)
-
-
-def parse_xml(data: bytes, *, what: str) -> Any:
-    """Parse a whole XML document safely; a malformed one is a :class:`SourceError` naming ``what``."""
-    from lxml import etree
-
-    try:
-        return etree.fromstring(data, parser=safe_xml_parser())
-    except etree.XMLSyntaxError as exc:
-        raise SourceError(f"{what}: malformed XML ({exc})") from None

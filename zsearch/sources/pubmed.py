@@ -22,7 +22,8 @@ from typing import Any
 from zsearch.errors import RecordError, SourceError, UsageError
 from zsearch.papers.identity import canonical_id
 from zsearch.papers.model import Paper, display_title
-from zsearch.sources.http import PoliteClient, parse_xml
+from zsearch.sources.http import PoliteClient
+from zsearch.sources.xml import parse_xml
 
 # NCBI: "no more than 3 requests per second" without an API key, 10 with one
 NCBI_INTERVAL = 1 / 3
