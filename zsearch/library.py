@@ -37,9 +37,14 @@ class Library:
     """A zsearch database: papers, their vectors, and the model that made them."""
 
     def __init__(self, settings: Settings, *, model: str | None = None, device: str | None = None,
-                 dim: int | None = None, max_tokens: int | None = None):
+                 dim: int | None = None, max_tokens: int | None = None, create: bool = True):
         self.settings = settings
         self.home = settings.home
+        if not create and not (self.home / "lancedb").is_dir():
+            from zsearch.errors import NotFound
+
+            raise NotFound(f"no zsearch database at {self.home}",
+                           hint="check --db or $ZSEARCH_HOME; `zsearch ingest …` creates one")
         self.home.mkdir(parents=True, exist_ok=True)
         finish_interrupted_switch(self.home)  # a reembed killed mid-switch is completed first
         self.store = Store(self.home)
@@ -68,15 +73,16 @@ class Library:
 
     @classmethod
     def open(cls, db: str | Path | None = None, *, model: str | None = None, device: str | None = None,
-             dim: int | None = None, max_tokens: int | None = None) -> "Library":
+             dim: int | None = None, max_tokens: int | None = None, create: bool = True) -> "Library":
         """Open (or create) the database in ``db``, ``$ZSEARCH_HOME`` or the user data dir.
 
         ``model`` names an embedding profile or sentence-transformers model (``dim``: a
         reduced output dimension it offers; ``max_tokens``: the context to use); by default a
         database uses the model and dimension it was made with. Asking for another is
-        ModelMismatch.
+        ModelMismatch. ``create=False`` (what read commands use) raises NotFound instead of
+        creating a database where there is none, so a typo in ``--db`` creates nothing.
         """
-        return cls(Settings.load(db), model=model, device=device, dim=dim, max_tokens=max_tokens)
+        return cls(Settings.load(db), model=model, device=device, dim=dim, max_tokens=max_tokens, create=create)
 
     # -- model ---------------------------------------------------------------------------
     @property
@@ -108,9 +114,12 @@ class Library:
 
     def ingest_pdfs(self, paths: Sequence[str | Path], *, progress: Progress | None = None) -> IngestReport:
         """Ingest PDF files and folders (recursive); unreadable files are reported, not fatal."""
-        from zsearch.sources.pdf.reader import iter_pdfs
+        from zsearch.sources.pdf.reader import iter_pdf_paths, iter_pdfs
 
-        return self.ingest_papers(iter_pdfs(paths), progress=progress)
+        files = [str(f.resolve()) for f in iter_pdf_paths(paths)]
+        known = self.store.file_hashes(files)  # unchanged bytes: the layout is not parsed again
+        return self.ingest_papers(iter_pdfs(files, unchanged=lambda path, sha: known.get(path) == sha),
+                                  progress=progress)
 
     def add_sentence_vectors(self, progress: Progress | None = None) -> int:
         """Give every stored paper that lacks them its sentence vectors; returns how many.

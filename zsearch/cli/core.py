@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
 def open_library(db: Optional[Path], model: Optional[str] = None, *, lock: str | None = None,
                  wait: float | None = None, dim: int | None = None, max_tokens: int | None = None,
-                 device: str | None = None) -> "Library":
+                 device: str | None = None, create: bool | None = None) -> "Library":
     """Open the database; ``lock="zsearch ingest …"`` also holds the writer lock until the command ends.
 
     Writers (ingest, refresh) take turns: a second one waits ``wait`` seconds (default
@@ -29,7 +29,9 @@ def open_library(db: Optional[Path], model: Optional[str] = None, *, lock: str |
 
     from zsearch.library import Library
 
-    lib = Library.open(db, model=model, dim=dim, max_tokens=max_tokens, device=device)
+    # only writers create a database; a read command on a path with none exits 3 (not found)
+    create = bool(lock) if create is None else create
+    lib = Library.open(db, model=model, dim=dim, max_tokens=max_tokens, device=device, create=create)
     if lock:
         from zsearch.cli import command_resources
         from zsearch.ops.lock import writer_lock
@@ -248,7 +250,7 @@ def stats(
     from zsearch.config import Settings
     from zsearch.library import Library
 
-    lib = Library(Settings.load(db))
+    lib = Library(Settings.load(db), create=False)
     s = lib.stats()
     if fmt == "json":
         sys.stdout.write(json.dumps(s, indent=2) + "\n")

@@ -36,7 +36,7 @@ REVIEW_HELP = "Review directory: the run is logged to DIR/search-log.jsonl (defa
 def _open(db: Path | None) -> Library:
     from zsearch.library import Library
 
-    return Library.open(db)
+    return Library.open(db, create=False)
 
 
 def _read_ids(source: str) -> list[str]:

@@ -17,9 +17,9 @@ from zsearch.errors import RecordError
 from zsearch.ingest.encode import Encoder, embed_papers, sentence_rows
 from zsearch.papers.identity import lookup_keys
 from zsearch.papers.merge import merge_papers
-from zsearch.papers.model import Deletion, Paper, probe_paper
+from zsearch.papers.model import Deletion, Paper, Unchanged, probe_paper
 from zsearch.store.schema import HAS_SENTENCES, now_utc, paper_row_keeping, row_to_paper
-from zsearch.store.tables import Store
+from zsearch.store.tables import DELETED, Store
 
 # Papers per committed write: small enough that an interrupted run loses at most this
 # many papers' work, large enough that LanceDB commits stay cheap (one version each).
@@ -66,7 +66,7 @@ class Ingestor:
         self.store = store
         self.embedder = embedder
 
-    def ingest(self, items: Iterable[Paper | RecordError | Deletion], *, progress: Progress | None = None,
+    def ingest(self, items: Iterable[Paper | RecordError | Deletion | Unchanged], *, progress: Progress | None = None,
                batch_size: int = WRITE_BATCH) -> IngestReport:
         """Upsert papers; report failures given as RecordError instances and go on.
 
@@ -77,29 +77,67 @@ class Ingestor:
         """
         report = IngestReport()
         t0 = time.perf_counter()
+        self.recover()
         batch: list[Paper] = []
-        try:
-            for item in items:
-                if isinstance(item, RecordError):
-                    report.failed.append((item.record or "?", item.message))
-                    if progress:
-                        progress(1, 0)
-                    continue
-                if isinstance(item, Deletion):
-                    self._batch(batch, report, progress)
-                    batch = []
-                    report.deleted += self.delete(item.ids)
-                    continue
-                batch.append(item)
-                if len(batch) >= batch_size:
-                    self._batch(batch, report, progress)
-                    batch = []
-        except Exception:
-            # a source failed half-way (network, truncated file): commit what it gave first
-            self._finish(batch, report, progress, t0)
-            raise
+        it = iter(items)
+        while True:
+            try:
+                item = next(it)
+            except StopIteration:
+                break
+            except Exception:
+                # the source failed half-way (network, truncated file): commit what it gave, then
+                # re-raise. A failure inside a batch (the model, the store) is not retried here:
+                # that would repeat its embedding work and its partial writes.
+                self._finish(batch, report, progress, t0)
+                raise
+            if isinstance(item, RecordError):
+                report.failed.append((item.record or "?", item.message))
+                if progress:
+                    progress(1, 0)
+                continue
+            if isinstance(item, Unchanged):
+                report.unchanged += 1
+                if progress:
+                    progress(1, 0)
+                continue
+            if isinstance(item, Deletion):
+                self._batch(batch, report, progress)
+                batch = []
+                report.deleted += self.delete(item.ids)
+                continue
+            batch.append(item)
+            if len(batch) >= batch_size:
+                self._batch(batch, report, progress)
+                batch = []
         self._finish(batch, report, progress, t0)
         return report
+
+    def recover(self) -> int:
+        """Repair what a writer killed mid-commit left (zsearch.store.tables.commit); returns papers repaired.
+
+        A passage whose paper never landed is deleted; a paper whose new passages landed but
+        whose row did not is embedded again from its stored row, so it has its own passages;
+        an interrupted deletion is finished.
+        """
+        pending = self.store.interrupted() if self.store.exists else []
+        if not pending:
+            return 0
+        rows = self.store.get_rows([pid for pid, _ in pending])
+        orphans = [pid for pid, h in pending if pid not in rows]
+        finish_delete = [pid for pid, h in pending if pid in rows and h == DELETED]
+        redo = [row_to_paper(rows[pid]) for pid, h in pending
+                if pid in rows and h != DELETED and rows[pid]["content_hash"] != h]
+        self.store.delete_passages(orphans)
+        self.store.delete(finish_delete)
+        if redo:
+            target: dict[str, str | None] = {p.id: p.id for p in redo}
+            paper_rows, chunk_rows, _ = embed_papers(self.embedder(), redo, rows, target, now_utc())
+            for r in paper_rows:  # the paper did not change: its stored times stay
+                r["added"], r["updated"] = rows[r["id"]]["added"], rows[r["id"]]["updated"]
+            self.store.write(paper_rows, chunk_rows, [p.id for p in redo])
+        self.store.clear_interrupted()
+        return len(orphans) + len(finish_delete) + len(redo)
 
     def _finish(self, batch: list[Paper], report: IngestReport, progress: Progress | None, t0: float) -> None:
         self._batch(batch, report, progress)

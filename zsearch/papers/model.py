@@ -106,6 +106,17 @@ class Deletion:
     record: str = ""  # the file it came from
 
 
+@dataclass
+class Unchanged:
+    """A source's word that a record is the one already stored (a PDF whose bytes did not change).
+
+    It lets a source skip the expensive part of reading a record (a PDF's layout) when the
+    store already holds exactly it; ingest counts it as unchanged.
+    """
+
+    record: str = ""  # the file or record id
+
+
 def probe_paper(pid: str) -> Paper | None:
     """A stand-in Paper carrying the identifier of a canonical id, for identifier look-ups."""
     kind, _, value = pid.partition(":")

@@ -10,8 +10,10 @@ unindexed LanceDB table defaults to L2. ``lancedb`` is imported when a Store ope
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Sequence
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +38,13 @@ from zsearch.store.sql import sql_in
 
 # Ids per ``IN (...)`` list: long lists make LanceDB's SQL planner slow.
 IN_LIST_SIZE = 500
+# How stale a long-lived reader's view of the tables may get, in seconds: each read checks
+# for a newer version at most this often (0 would check on every read, a cost per query).
+READ_CONSISTENCY_SECONDS = 1.0
+# The live tables' commit journal (see :func:`commit`), in the database directory.
+COMMIT_JOURNAL = "commit-journal.json"
+# The journal's mark for a paper being deleted (instead of the content hash being committed).
+DELETED = "deleted"
 
 
 def _quiet_lance() -> None:
@@ -44,19 +53,40 @@ def _quiet_lance() -> None:
 
 
 def commit(papers: Any, chunks: Any, paper_rows: list[dict[str, Any]], chunk_rows: list[dict[str, Any]],
-           replace_chunks_of: Sequence[str]) -> None:
-    """Commit one batch: chunks first, then papers (the papers row is the commit marker).
+           replace_chunks_of: Sequence[str], journal: Path | None = None) -> None:
+    """Commit one batch: passages first, then papers (the papers row is the commit marker).
 
-    If a run dies between the two, the paper's stored hash does not match yet, so the
-    next run re-embeds it and replaces its chunks.
+    LanceDB commits each table on its own, so a batch is up to three commits. Two rules make
+    a process killed between any two of them lose and duplicate nothing:
+
+    * every paper whose passages are written has its old ones deleted first, new papers too,
+      so a re-run after a kill never adds a passage twice;
+    * ``journal`` (live tables) names the batch's papers and content hashes until the papers
+      commit lands; the next writer finds it and repairs what the kill left
+      (:meth:`Store.interrupted` and zsearch.ingest.pipeline.Ingestor.recover).
     """
-    if replace_chunks_of:
-        for i in range(0, len(replace_chunks_of), IN_LIST_SIZE):
-            chunks.delete(sql_in("paper_id", replace_chunks_of[i : i + IN_LIST_SIZE]))
+    clear = list(dict.fromkeys([*replace_chunks_of, *(c["paper_id"] for c in chunk_rows)]))
+    if journal is not None and clear:
+        hashes = {r["id"]: r.get("content_hash") for r in paper_rows}
+        write_json_atomic(journal, {"papers": [[pid, hashes.get(pid)] for pid in clear]})
+    for i in range(0, len(clear), IN_LIST_SIZE):
+        chunks.delete(sql_in("paper_id", clear[i : i + IN_LIST_SIZE]))
     if chunk_rows:
         chunks.add(chunk_rows)
     if paper_rows:
         papers.merge_insert("id").when_matched_update_all().when_not_matched_insert_all().execute(paper_rows)
+    if journal is not None and clear:
+        journal.unlink(missing_ok=True)
+
+
+def write_json_atomic(path: Path, data: Any) -> None:
+    """Write JSON so that a reader (or a crash) sees the old file or the new one, never half of one."""
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "w", encoding="utf-8") as fh:
+        json.dump(data, fh)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
 
 
 def check_model(info: tuple[str, int], model_id: str, dim: int, home: Path) -> None:
@@ -78,7 +108,9 @@ class Store:
 
         self.home = Path(home)
         self.path = self.home / "lancedb"
-        self.db = lancedb.connect(str(self.path))
+        # a long-lived reader (a notebook, `--queries`, the search service) sees other
+        # processes' commits within this interval instead of never
+        self.db = lancedb.connect(str(self.path), read_consistency_interval=timedelta(seconds=READ_CONSISTENCY_SECONDS))
         self._papers: Any = None
         self._chunks: Any = None
         self._index_cache: tuple[int, list[Any]] | None = None
@@ -236,6 +268,20 @@ class Store:
                 found[key] = r["id"]
         return found
 
+    def file_hashes(self, paths: Sequence[str]) -> dict[str, str]:
+        """``{path: SHA-256 of the file's bytes}`` for the stored PDFs among ``paths``."""
+        out: dict[str, str] = {}
+        if not self.exists:
+            return out
+        paths = list(dict.fromkeys(paths))
+        for i in range(0, len(paths), IN_LIST_SIZE):
+            part = paths[i : i + IN_LIST_SIZE]
+            for r in self.rows(sql_in("path", part), ["path", "extra"], limit=10 * len(part)):
+                sha = json.loads(r.get("extra") or "{}").get("file_sha256")
+                if sha and r.get("path"):
+                    out[r["path"]] = sha
+        return out
+
     def vectors(self, ids: Sequence[str]) -> np.ndarray:
         rows = self.get_rows(ids, ["id", "vector"])
         missing = [i for i in ids if i not in rows]
@@ -247,7 +293,20 @@ class Store:
     def write(self, paper_rows: list[dict[str, Any]], chunk_rows: list[dict[str, Any]],
               replace_chunks_of: Sequence[str]) -> None:
         """Commit one batch of paper rows and passages to the live tables (see :func:`commit`)."""
-        commit(self.papers, self.chunks, paper_rows, chunk_rows, replace_chunks_of)
+        commit(self.papers, self.chunks, paper_rows, chunk_rows, replace_chunks_of, self.home / COMMIT_JOURNAL)
+
+    def interrupted(self) -> list[tuple[str, str | None]]:
+        """``(paper id, content hash being committed)`` of a batch whose commit a kill cut short."""
+        path = self.home / COMMIT_JOURNAL
+        try:
+            return [(pid, h) for pid, h in json.loads(path.read_text(encoding="utf-8"))["papers"]]
+        except FileNotFoundError:
+            return []
+        except (ValueError, KeyError, TypeError):
+            return []  # a journal cut short by the kill itself: its batch never started writing
+
+    def clear_interrupted(self) -> None:
+        (self.home / COMMIT_JOURNAL).unlink(missing_ok=True)
 
     def delete(self, ids: Sequence[str]) -> int:
         """Delete papers (and their passages) by stored id; returns how many were there."""
@@ -255,9 +314,20 @@ class Store:
             return 0
         present = list(self.get_rows(ids, ["id"]))
         if present:
-            self.chunks.delete(sql_in("paper_id", present))
-            self.papers.delete(sql_in("id", present))
+            # papers first, journalled: a kill in between leaves passages the next writer deletes
+            journal = self.home / COMMIT_JOURNAL
+            write_json_atomic(journal, {"papers": [[pid, DELETED] for pid in present]})
+            for i in range(0, len(present), IN_LIST_SIZE):
+                self.papers.delete(sql_in("id", present[i : i + IN_LIST_SIZE]))
+                self.chunks.delete(sql_in("paper_id", present[i : i + IN_LIST_SIZE]))
+            journal.unlink(missing_ok=True)
         return len(present)
+
+    def delete_passages(self, paper_ids: Sequence[str]) -> None:
+        """Delete the passages of ``paper_ids`` (orphans left by an interrupted commit)."""
+        ids = list(paper_ids)
+        for i in range(0, len(ids), IN_LIST_SIZE):
+            self.chunks.delete(sql_in("paper_id", ids[i : i + IN_LIST_SIZE]))
 
     def stage(self, model_id: str, dim: int) -> Staging:
         """Staged tables for a re-embedding with ``model_id`` (resumable: they persist until the switch)."""

@@ -8,12 +8,12 @@ This is what ingest calls. The steps live next door: :mod:`~zsearch.sources.pdf.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from zsearch.errors import NotFound, RecordError
 from zsearch.papers.identity import canonical_id
-from zsearch.papers.model import Paper
+from zsearch.papers.model import Paper, Unchanged
 from zsearch.sources.pdf.layout import read_layout
 from zsearch.sources.pdf.metadata import paper_metadata
 from zsearch.sources.pdf.text import blocks_text
@@ -41,19 +41,26 @@ def iter_pdf_paths(paths: Iterable[str | Path]) -> Iterator[Path]:
 
 
 # -- papers --------------------------------------------------------------------------------
-def read_pdf(path: str | Path) -> Paper:
-    """Read one PDF into a :class:`Paper` (full text in reading order plus front matter).
-
-    Raises :class:`RecordError` (``.record`` is the path) for a file that is not a readable
-    PDF, is encrypted, or has no text layer.
-    """
-    path = Path(path).resolve()
+def read_bytes(path: Path) -> bytes:
+    """A PDF file's bytes; RecordError for an unreadable or empty file."""
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise RecordError(f"cannot read file: {exc.strerror or exc}", record=str(path)) from exc
     if not data:
         raise RecordError("empty file (0 bytes)", record=str(path))
+    return data
+
+
+def read_pdf(path: str | Path, data: bytes | None = None) -> Paper:
+    """Read one PDF into a :class:`Paper` (full text in reading order plus front matter).
+
+    Raises :class:`RecordError` (``.record`` is the path) for a file that is not a readable
+    PDF, is encrypted, or has no text layer. ``data``: the file's bytes, when already read.
+    """
+    path = Path(path).resolve()
+    if data is None:
+        data = read_bytes(path)
     layout = read_layout(path)
     chars = sum(len(ln.text) for page in layout.pages for b in page for ln in b.lines)
     chars += sum(len(b.text) for b in layout.dropped)
@@ -83,14 +90,22 @@ def read_pdf(path: str | Path) -> Paper:
     )
 
 
-def iter_pdfs(paths: Iterable[str | Path]) -> Iterator[Paper | RecordError]:
+def iter_pdfs(paths: Iterable[str | Path],
+              unchanged: Callable[[str, str], bool] | None = None) -> Iterator[Paper | RecordError | Unchanged]:
     """A :class:`Paper` per readable PDF under ``paths``, a :class:`RecordError` per bad one.
 
+    ``unchanged(path, sha256)``: whether the store already holds this file with these bytes;
+    such a file yields :class:`Unchanged` without its layout being parsed (the costly part).
     Never stops the batch for one file; a path that does not exist raises :class:`NotFound`.
     """
     for p in iter_pdf_paths(paths):
         try:
-            yield read_pdf(p)
+            path = p.resolve()
+            data = read_bytes(path)
+            if unchanged is not None and unchanged(str(path), hashlib.sha256(data).hexdigest()):
+                yield Unchanged(str(path))
+                continue
+            yield read_pdf(path, data)
         except RecordError as exc:
             yield exc
         except Exception as exc:  # noqa: BLE001 - one bad file must not stop the batch
