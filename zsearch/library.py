@@ -19,9 +19,9 @@ from zsearch.config import Settings
 from zsearch.errors import ModelMismatch, RecordError
 from zsearch.ingest.pipeline import IngestReport, Ingestor, Progress
 from zsearch.papers.model import Deletion, Hit, Paper
-from zsearch.store.migrate import finish_interrupted_switch
+from zsearch.store.migrate import JOURNAL, finish_interrupted_switch
 from zsearch.store.schema import PAPER_COLUMNS, row_to_paper
-from zsearch.store.tables import Store
+from zsearch.store.tables import COMMIT_JOURNAL, Store
 
 if TYPE_CHECKING:
     from zsearch.embedding.embedder import Embedder
@@ -46,7 +46,7 @@ class Library:
             raise NotFound(f"no zsearch database at {self.home}",
                            hint="check --db or $ZSEARCH_HOME; `zsearch ingest …` creates one")
         self.home.mkdir(parents=True, exist_ok=True)
-        finish_interrupted_switch(self.home)  # a reembed killed mid-switch is completed first
+        self._settle_interrupted_writes()
         self.store = Store(self.home)
         self.device = device or settings.device
         self.max_tokens = max_tokens
@@ -70,6 +70,24 @@ class Library:
                         hint=f"open it without --model, or `zsearch reembed --model {model}`",
                     )
                 self.dim = info[1]
+
+    def _settle_interrupted_writes(self) -> None:
+        """Finish what a killed writer left half-done: a table switch (reembed), a commit.
+
+        Only when no writer is alive (the writer lock is free): a live writer settles its own
+        work, and a reader never races it. Cheap when there is nothing to settle (two stats).
+        """
+        if not (self.home / JOURNAL).exists() and not (self.home / COMMIT_JOURNAL).exists():
+            return
+        from zsearch.errors import LockBusy
+        from zsearch.ops.lock import writer_lock
+
+        try:
+            with writer_lock(self.home, wait=0, purpose="zsearch recovery"):
+                finish_interrupted_switch(self.home)  # a reembed killed mid-switch is completed first
+                Store(self.home).recover()
+        except LockBusy:
+            pass
 
     @classmethod
     def open(cls, db: str | Path | None = None, *, model: str | None = None, device: str | None = None,

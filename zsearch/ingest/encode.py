@@ -78,7 +78,7 @@ def embed_papers(emb: Encoder, papers: list[Paper], old_rows: dict[str, Any],
         elif kind == "sentence":
             sentence_vecs[i].append(v)
         else:
-            chunk_rows.append({"id": f"{papers[i].id}#{j}", "paper_id": papers[i].id, "idx": j, "text": t, "vector": v})
+            chunk_rows.append(passage_row(papers[i], j, t, v))
             n_chunks[i] += 1
     rows = []
     for i, p in enumerate(papers):
@@ -88,6 +88,13 @@ def embed_papers(emb: Encoder, papers: list[Paper], old_rows: dict[str, Any],
                               added=old["added"] if old else now, sentences=sentences[i] if made else None,
                               sentence_vectors=sentence_vecs[i] if made else None))
     return rows, chunk_rows, int(sum(counts))
+
+
+def passage_row(p: Paper, j: int, text: str, vector: np.ndarray) -> dict[str, Any]:
+    """Passage ``j`` of ``p``: its id names the paper version (``<paper id>#<hash 12>#<j>``), so a
+    new version's passages never collide with the old ones they replace."""
+    h = p.content_hash()
+    return {"id": f"{p.id}#{h[:12]}#{j}", "paper_id": p.id, "idx": j, "text": text, "vector": vector, "paper_hash": h}
 
 
 def sentences_suffice(emb: Encoder, p: Paper, sentences: list[str]) -> bool:

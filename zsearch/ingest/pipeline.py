@@ -8,6 +8,7 @@ unchanged is not embedded again; the rest go through the encoding policy
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -19,10 +20,11 @@ from zsearch.papers.identity import lookup_keys
 from zsearch.papers.merge import merge_papers
 from zsearch.papers.model import Deletion, Paper, Unchanged, probe_paper
 from zsearch.store.schema import HAS_SENTENCES, now_utc, paper_row_keeping, row_to_paper
-from zsearch.store.tables import DELETED, Store
+from zsearch.store.tables import Store
 
 # Papers per committed write: small enough that an interrupted run loses at most this
 # many papers' work, large enough that LanceDB commits stay cheap (one version each).
+# ZSEARCH_WRITE_BATCH overrides it (the crash tests commit paper by paper).
 WRITE_BATCH = 64
 # Papers per batch of the sentence backfill (reembed --sentences): sentences are short.
 SENTENCE_BATCH = 256
@@ -59,6 +61,12 @@ class IngestReport:
         }
 
 
+def write_batch() -> int:
+    """:data:`WRITE_BATCH`, or ``ZSEARCH_WRITE_BATCH`` when set to a positive number."""
+    env = os.environ.get("ZSEARCH_WRITE_BATCH", "").strip()
+    return int(env) if env.isdigit() and int(env) > 0 else WRITE_BATCH
+
+
 class Ingestor:
     """Writes papers into a :class:`Store`, loading the embedder (``embedder()``) only when needed."""
 
@@ -67,7 +75,7 @@ class Ingestor:
         self.embedder = embedder
 
     def ingest(self, items: Iterable[Paper | RecordError | Deletion | Unchanged], *, progress: Progress | None = None,
-               batch_size: int = WRITE_BATCH) -> IngestReport:
+               batch_size: int | None = None) -> IngestReport:
         """Upsert papers; report failures given as RecordError instances and go on.
 
         Each batch is committed before the next is read: if the source raises half-way
@@ -77,6 +85,7 @@ class Ingestor:
         """
         report = IngestReport()
         t0 = time.perf_counter()
+        batch_size = batch_size or write_batch()
         self.recover()
         batch: list[Paper] = []
         it = iter(items)
@@ -114,30 +123,8 @@ class Ingestor:
         return report
 
     def recover(self) -> int:
-        """Repair what a writer killed mid-commit left (zsearch.store.tables.commit); returns papers repaired.
-
-        A passage whose paper never landed is deleted; a paper whose new passages landed but
-        whose row did not is embedded again from its stored row, so it has its own passages;
-        an interrupted deletion is finished.
-        """
-        pending = self.store.interrupted() if self.store.exists else []
-        if not pending:
-            return 0
-        rows = self.store.get_rows([pid for pid, _ in pending])
-        orphans = [pid for pid, h in pending if pid not in rows]
-        finish_delete = [pid for pid, h in pending if pid in rows and h == DELETED]
-        redo = [row_to_paper(rows[pid]) for pid, h in pending
-                if pid in rows and h != DELETED and rows[pid]["content_hash"] != h]
-        self.store.delete_passages(orphans)
-        self.store.delete(finish_delete)
-        if redo:
-            target: dict[str, str | None] = {p.id: p.id for p in redo}
-            paper_rows, chunk_rows, _ = embed_papers(self.embedder(), redo, rows, target, now_utc())
-            for r in paper_rows:  # the paper did not change: its stored times stay
-                r["added"], r["updated"] = rows[r["id"]]["added"], rows[r["id"]]["updated"]
-            self.store.write(paper_rows, chunk_rows, [p.id for p in redo])
-        self.store.clear_interrupted()
-        return len(orphans) + len(finish_delete) + len(redo)
+        """Settle what a writer killed mid-commit left (zsearch.store.tables.Store.recover)."""
+        return self.store.recover() if self.store.exists else 0
 
     def _finish(self, batch: list[Paper], report: IngestReport, progress: Progress | None, t0: float) -> None:
         self._batch(batch, report, progress)

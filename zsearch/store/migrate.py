@@ -1,7 +1,8 @@
 """Schema upgrades and the table switch: how a database moves from one layout or model to the next.
 
-* :func:`upgrade` adds the columns an older papers table lacks (schema 1 -> 2: the
-  sentence columns, empty), in place, the first time a model opens it.
+* :func:`upgrade` adds the columns older tables lack (schema 1 -> 2: the sentence
+  columns; 2 -> 3: the passages' ``paper_hash``), empty, in place, the first time a model
+  opens them.
 * :func:`switch_tables` swaps staged tables (a re-embedding with another model) in for the
   live ones, journalled so that a run killed between two renames is completed by
   :func:`finish_interrupted_switch` on the next open.
@@ -16,19 +17,21 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from zsearch.store.schema import sentence_fields
+from zsearch.store.schema import chunk_generation_fields, sentence_fields
 
 JOURNAL = "reembed-switch.json"
 
 
-def upgrade(papers: Any, dim: int) -> bool:
-    """Add the columns a schema-1 papers table lacks (empty); True if it changed anything."""
-    names = set(papers.schema.names)
-    missing = [f for f in sentence_fields(dim) if f.name not in names]
-    if not missing:
-        return False
-    papers.add_columns(missing)
-    return True
+def upgrade(papers: Any, chunks: Any, dim: int) -> bool:
+    """Add the columns older tables lack, empty (schema 1 -> 2 -> 3); True if it changed anything."""
+    changed = False
+    for table, wanted in ((papers, sentence_fields(dim)), (chunks, chunk_generation_fields())):
+        names = set(table.schema.names)
+        missing = [f for f in wanted if f.name not in names]
+        if missing:
+            table.add_columns(missing)
+            changed = True
+    return changed
 
 
 def table_slug(model_id: str, dim: int) -> str:

@@ -25,9 +25,10 @@ from zsearch.papers.model import Paper
 
 PAPERS = "papers"
 CHUNKS = "chunks"
-# 2: sentence columns (``sentences``, ``sentence_vectors``); a version-1 table gets them,
-# empty, the first time a model opens it (zsearch.store.migrate.upgrade).
-SCHEMA_VERSION = "2"
+# 2: sentence columns (``sentences``, ``sentence_vectors``); 3: ``chunks.paper_hash``. An
+# older table gets the missing columns, empty, the first time a model opens it
+# (zsearch.store.migrate.upgrade).
+SCHEMA_VERSION = "3"
 META_MODEL = b"zsearch.model_id"
 META_DIM = b"zsearch.dim"
 META_SCHEMA = b"zsearch.schema_version"
@@ -93,7 +94,20 @@ def chunks_schema(dim: int) -> Any:
         pa.field("idx", pa.int32()),
         pa.field("text", pa.string()),
         pa.field("vector", pa.list_(pa.float32(), dim)),
+        *chunk_generation_fields(),
     ])
+
+
+def chunk_generation_fields() -> list[Any]:
+    """``paper_hash``: the content hash of the paper version a passage was cut from.
+
+    Passages of a new version are written beside the old ones and the old are deleted only
+    after the paper row has switched (zsearch.store.tables.commit), so a paper always has
+    passages; null for passages written before schema 3 (they belong to the current version).
+    """
+    import pyarrow as pa
+
+    return [pa.field("paper_hash", pa.string())]
 
 
 def now_utc() -> datetime:

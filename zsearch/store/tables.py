@@ -34,7 +34,7 @@ from zsearch.store.schema import (
     papers_schema,
     row_to_paper,
 )
-from zsearch.store.sql import sql_in
+from zsearch.store.sql import sql_in, sql_str
 
 # Ids per ``IN (...)`` list: long lists make LanceDB's SQL planner slow.
 IN_LIST_SIZE = 500
@@ -52,31 +52,74 @@ def _quiet_lance() -> None:
     os.environ.setdefault("LANCE_LOG", "error")
 
 
+def fault_point(point: str) -> None:
+    """Fault injection for the crash tests (tests/test_crash.py), off unless asked for.
+
+    ``ZSEARCH_KILL_AT=POINT:N`` makes the process SIGKILL itself the N-th time it reaches
+    ``POINT`` (a step of :func:`commit` or :meth:`Store.delete`), so a test can kill a real
+    writer between any two LanceDB commits. Unset, this is one environment lookup per commit.
+    """
+    spec = os.environ.get("ZSEARCH_KILL_AT")
+    if not spec or not spec.startswith(point + ":"):
+        return
+    _FAULT_HITS[point] = _FAULT_HITS.get(point, 0) + 1
+    if _FAULT_HITS[point] == int(spec.rsplit(":", 1)[1]):
+        import signal
+
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+_FAULT_HITS: dict[str, int] = {}
+
+
 def commit(papers: Any, chunks: Any, paper_rows: list[dict[str, Any]], chunk_rows: list[dict[str, Any]],
            replace_chunks_of: Sequence[str], journal: Path | None = None) -> None:
-    """Commit one batch: passages first, then papers (the papers row is the commit marker).
+    """Commit one batch of paper rows and their passages; the one write path of zsearch.
 
-    LanceDB commits each table on its own, so a batch is up to three commits. Two rules make
-    a process killed between any two of them lose and duplicate nothing:
+    LanceDB commits each table on its own, so a batch is several commits. Their order keeps
+    every paper with its passages at every moment, and ``journal`` (the live tables') lets
+    the next opener settle a batch a kill cut short (:meth:`Store.recover`):
 
-    * every paper whose passages are written has its old ones deleted first, new papers too,
-      so a re-run after a kill never adds a passage twice;
-    * ``journal`` (live tables) names the batch's papers and content hashes until the papers
-      commit lands; the next writer finds it and repairs what the kill left
-      (:meth:`Store.interrupted` and zsearch.ingest.pipeline.Ingestor.recover).
+    1. the journal names each paper whose passages change, with the version being written;
+    2. leftovers of this version from a killed attempt are deleted (no duplicate passages);
+    3. the new version's passages are added beside the old ones (passage ids name the version);
+    4. the paper rows are merged: the paper now is the new version;
+    5. the old versions' passages are deleted, then the journal.
+
+    ``replace_chunks_of``: papers re-embedded into no passages at all (their old ones go).
     """
-    clear = list(dict.fromkeys([*replace_chunks_of, *(c["paper_id"] for c in chunk_rows)]))
-    if journal is not None and clear:
-        hashes = {r["id"]: r.get("content_hash") for r in paper_rows}
-        write_json_atomic(journal, {"papers": [[pid, hashes.get(pid)] for pid in clear]})
-    for i in range(0, len(clear), IN_LIST_SIZE):
-        chunks.delete(sql_in("paper_id", clear[i : i + IN_LIST_SIZE]))
+    versions = {r["id"]: r["content_hash"] for r in paper_rows}
+    changing = list(dict.fromkeys([*(c["paper_id"] for c in chunk_rows), *replace_chunks_of]))
+    if journal is not None and changing:
+        write_json_atomic(journal, {"papers": [[pid, versions.get(pid)] for pid in changing]})
+    fault_point("commit.journal-written")
+    _delete_passages(chunks, [(pid, versions[pid]) for pid in changing if pid in versions], keep=False)
+    fault_point("commit.leftovers-deleted")
     if chunk_rows:
         chunks.add(chunk_rows)
+    fault_point("commit.passages-added")
     if paper_rows:
         papers.merge_insert("id").when_matched_update_all().when_not_matched_insert_all().execute(paper_rows)
-    if journal is not None and clear:
+    fault_point("commit.papers-merged")
+    _delete_passages(chunks, [(pid, versions.get(pid)) for pid in changing], keep=True)
+    fault_point("commit.old-passages-deleted")
+    if journal is not None and changing:
         journal.unlink(missing_ok=True)
+
+
+def _delete_passages(chunks: Any, versions: Sequence[tuple[str, str | None]], *, keep: bool) -> None:
+    """Delete passages of ``(paper id, version)`` pairs: that version's (``keep=False``) or
+    every other version's (``keep=True``; a version of None keeps nothing)."""
+    conds = []
+    for pid, h in versions:
+        if h is None:
+            conds.append(f"paper_id = {sql_str(pid)}")
+        elif keep:
+            conds.append(f"(paper_id = {sql_str(pid)} AND (paper_hash IS NULL OR paper_hash != {sql_str(h)}))")
+        else:
+            conds.append(f"(paper_id = {sql_str(pid)} AND paper_hash = {sql_str(h)})")
+    for i in range(0, len(conds), IN_LIST_SIZE):
+        chunks.delete(" OR ".join(conds[i : i + IN_LIST_SIZE]))
 
 
 def write_json_atomic(path: Path, data: Any) -> None:
@@ -159,7 +202,7 @@ class Store:
 
     def upgrade(self, dim: int) -> bool:
         """Add the columns a schema-1 table lacks (zsearch.store.migrate); True if it changed anything."""
-        changed = migrate.upgrade(self.papers, dim)
+        changed = migrate.upgrade(self.papers, self.chunks, dim)
         if changed:
             self._index_cache = None
         return changed
@@ -296,14 +339,38 @@ class Store:
         commit(self.papers, self.chunks, paper_rows, chunk_rows, replace_chunks_of, self.home / COMMIT_JOURNAL)
 
     def interrupted(self) -> list[tuple[str, str | None]]:
-        """``(paper id, content hash being committed)`` of a batch whose commit a kill cut short."""
+        """``(paper id, version being written, or DELETED)`` of a batch a kill cut short."""
         path = self.home / COMMIT_JOURNAL
         try:
             return [(pid, h) for pid, h in json.loads(path.read_text(encoding="utf-8"))["papers"]]
         except FileNotFoundError:
             return []
         except (ValueError, KeyError, TypeError):
-            return []  # a journal cut short by the kill itself: its batch never started writing
+            return []  # unreadable: write_json_atomic never leaves half a journal, so none was written
+
+    def recover(self) -> int:
+        """Settle a batch whose writer was killed mid-commit (the caller holds the writer lock).
+
+        No model is needed: each paper of the journal is rolled back or forward by the
+        version its row holds — passages of a version that never landed are deleted; after
+        a landed one, the older versions' are; an interrupted deletion is finished. Returns
+        how many papers it settled.
+        """
+        pending = self.interrupted() if self.exists else []
+        if not pending:
+            self.clear_interrupted()
+            return 0
+        stored = {pid: r["content_hash"] for pid, r in self.get_rows([p for p, _ in pending], ["id", "content_hash"]).items()}
+        gone = [pid for pid, h in pending if h == DELETED or pid not in stored]
+        landed = [(pid, h) for pid, h in pending if pid in stored and h != DELETED and stored[pid] == h]
+        lost = [(pid, h) for pid, h in pending if pid in stored and h not in (DELETED, None) and stored[pid] != h]
+        _delete_passages(self.chunks, landed, keep=True)
+        _delete_passages(self.chunks, lost, keep=False)
+        if gone:  # last: Store.delete journals itself (papers first, then their passages)
+            self.delete([pid for pid in gone if pid in stored])
+            _delete_passages(self.chunks, [(pid, None) for pid in gone], keep=True)
+        self.clear_interrupted()
+        return len(pending)
 
     def clear_interrupted(self) -> None:
         (self.home / COMMIT_JOURNAL).unlink(missing_ok=True)
@@ -319,15 +386,10 @@ class Store:
             write_json_atomic(journal, {"papers": [[pid, DELETED] for pid in present]})
             for i in range(0, len(present), IN_LIST_SIZE):
                 self.papers.delete(sql_in("id", present[i : i + IN_LIST_SIZE]))
+                fault_point("delete.papers-deleted")
                 self.chunks.delete(sql_in("paper_id", present[i : i + IN_LIST_SIZE]))
             journal.unlink(missing_ok=True)
         return len(present)
-
-    def delete_passages(self, paper_ids: Sequence[str]) -> None:
-        """Delete the passages of ``paper_ids`` (orphans left by an interrupted commit)."""
-        ids = list(paper_ids)
-        for i in range(0, len(ids), IN_LIST_SIZE):
-            self.chunks.delete(sql_in("paper_id", ids[i : i + IN_LIST_SIZE]))
 
     def stage(self, model_id: str, dim: int) -> Staging:
         """Staged tables for a re-embedding with ``model_id`` (resumable: they persist until the switch)."""
