@@ -15,7 +15,7 @@ vocab 151,936) in bf16 with SDPA — weights do not change the speed — on docu
 1k, 8k and 32k tokens and on a mixed-length corpus (log-uniform 256-32k tokens, shuffled):
 tokens/s, papers/s, peak GPU memory, model FLOP utilisation (achieved FLOP/s over the dense
 bf16 peak, ``--peak-tflops``, 989 for an H100 SXM; FLOPs = 2 × parameters per token plus
-causal attention, see ``zsearch.embedding.embedder.flops_per_token``), against a naive baseline in the same
+causal attention, see ``zsearch.embedding.runner_torch.flops_per_token``), against a naive baseline in the same
 run: fixed-size batches in corpus order, padded to the longest (``--naive-batch``).
 ``--arch tiny`` runs the same GPU code on a 2-layer model (on CPU too) as a smoke test.
 
@@ -191,7 +191,9 @@ def build_random_embedder(arch: dict[str, int], device: str, max_tokens: int) ->
     from tinymodels import build_tiny_zembed
     from transformers import Qwen3Config, Qwen3Model
 
-    from zsearch.embedding.embedder import Embedder, Profile
+    from zsearch.embedding.embedder import Embedder
+    from zsearch.embedding.profiles import Profile
+    from zsearch.embedding.runner_torch import TorchRunner
 
     tmp = Path(tempfile.mkdtemp(prefix="zsearch-bench-"))
     tiny = build_tiny_zembed(tmp / "tiny")  # tokenizer, prompts and module layout of zembed-1
@@ -210,14 +212,14 @@ def build_random_embedder(arch: dict[str, int], device: str, max_tokens: int) ->
     )
     model.max_seq_length = max_tokens
     profile = Profile("random-qwen3", "random/qwen3", "-", "benchmark", max_tokens=max_tokens)
-    return Embedder(model, profile, model_path=str(tiny))
+    return Embedder(TorchRunner([model]), profile, model_path=str(tiny))
 
 
 def texts_of_length(emb: Any, n_tokens: int, count: int, seed: int) -> list[str]:
     """``count`` texts of exactly ``n_tokens`` document tokens (prompt and suffix included)."""
     rng = random.Random(seed)
     pool = scifact_texts(2000)
-    body = n_tokens - emb._templates["document"].overhead
+    body = n_tokens - emb.tokens.templates["document"].overhead
     out = []
     for _ in range(count):
         rng.shuffle(pool)
@@ -254,7 +256,7 @@ def naive_encode(emb: Any, texts: list[str], batch: int) -> None:
 def gpu_part(args: argparse.Namespace) -> dict[str, Any]:
     import torch
 
-    from zsearch.embedding.embedder import flops_per_token
+    from zsearch.embedding.runner_torch import flops_per_token
 
     device = "cuda:0" if args.device == "cuda" else args.device
     cuda = device.startswith("cuda")

@@ -122,7 +122,7 @@ def bench_embedding(emb: Any, texts: list[str], repeats: int) -> dict[str, Any]:
     import numpy as np
     from sentence_transformers import SentenceTransformer
 
-    from zsearch.embedding.embedder import bundled_model_path
+    from zsearch.embedding.profiles import bundled_model_path
 
     plain = SentenceTransformer(bundled_model_path(), device=str(emb.model.device))
     warm = texts[:64]

@@ -12,15 +12,9 @@ import numpy as np
 import pytest
 
 from tests.conftest import scifact_sample as scifact  # noqa: E402
-from zsearch.embedding.embedder import (
-    DEFAULT_TOKEN_BUDGET,
-    PROFILES,
-    Embedder,
-    load_embedder,
-    padded_tokens,
-    resolve_profile,
-    token_budget_batches,
-)
+from zsearch.embedding.batching import DEFAULT_TOKEN_BUDGET, padded_tokens, token_budget_batches
+from zsearch.embedding.embedder import Embedder, load_embedder
+from zsearch.embedding.profiles import PROFILES, resolve_profile
 from zsearch.errors import ModelLoadError, UsageError, ZsearchError
 
 # -- token-budget batching (pure) ----------------------------------------------------------

@@ -48,7 +48,7 @@ def shared_embedder():
 
 def is_bundled_minilm(name: str) -> bool:
     """``minilm`` or the model id a database made with it stores."""
-    from zsearch.embedding.embedder import resolve_profile
+    from zsearch.embedding.profiles import resolve_profile
 
     return resolve_profile(name).model_id == resolve_profile("minilm").model_id
 

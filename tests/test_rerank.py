@@ -58,7 +58,7 @@ def build_tiny_bert_ce(out: Path) -> Path:
     import torch
     from transformers import AutoTokenizer, BertConfig, BertForSequenceClassification
 
-    from zsearch.embedding.embedder import bundled_model_path
+    from zsearch.embedding.profiles import bundled_model_path
 
     tok = AutoTokenizer.from_pretrained(bundled_model_path())
     torch.manual_seed(0)

@@ -177,7 +177,7 @@ def build_tiny_bert(out: Path, *, seed: int = 0) -> Path:
     from sentence_transformers.models import Normalize, Pooling, Transformer
     from transformers import AutoTokenizer, BertConfig, BertModel
 
-    from zsearch.embedding.embedder import bundled_model_path
+    from zsearch.embedding.profiles import bundled_model_path
 
     out.mkdir(parents=True, exist_ok=True)
     raw = out.parent / (out.name + "-hf")

@@ -60,7 +60,7 @@ class Library:
             self.model_name = model
             self.dim = dim
             if info:
-                from zsearch.embedding.embedder import resolve_profile
+                from zsearch.embedding.profiles import resolve_profile
 
                 wanted = resolve_profile(model).model_id
                 if wanted != info[0] or (dim is not None and dim != info[1]):

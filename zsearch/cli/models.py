@@ -15,7 +15,8 @@ MODEL_COLUMNS = ["name", "model_id", "license", "dims", "context", "size", "avai
 
 def model_rows() -> list[dict[str, Any]]:
     """One row per profile: license, dims, context, and whether the weights are on this machine."""
-    from zsearch.embedding.embedder import PROFILES, model_location
+    from zsearch.embedding.profiles import PROFILES
+    from zsearch.embedding.weights import model_location
 
     rows = []
     for p in PROFILES.values():

@@ -14,7 +14,8 @@ Profiles (see docs/search.md):
   the raw "Yes" logit; ``sigmoid(logit / 5)`` is its published 0-1 scale.
 * anything else: a hub name (``cross-encoder/ms-marco-MiniLM-L6-v2``) or a local directory.
 
-Weights are never fetched when the hub is unreachable: an unknown or uncached model is a
+Weights are found as the embedders' are (:mod:`zsearch.embedding.weights`) and never fetched
+when the hub is unreachable: an unknown or uncached model is a
 :class:`~zsearch.errors.ModelLoadError` at once, saying how to get it. On a GPU the model runs
 in bf16 and pairs go in length-sorted batches.
 
@@ -24,7 +25,6 @@ in bf16 and pairs go in length-sorted batches.
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,8 +32,8 @@ from typing import Any
 
 import numpy as np
 
+from zsearch.embedding.weights import env_true, locate_or_download
 from zsearch.errors import ModelLoadError, ZsearchError
-from zsearch.embedding.weights import hub_reachable
 
 # Candidates reranked by default: 50 holds nearly all SciFact train relevants of the
 # first stage (Recall@50 of the default ~0.93) at half the cost of 100.
@@ -80,43 +80,6 @@ def resolve(name: str) -> RerankProfile:
             hint=f"choose one of: {', '.join(PROFILES)}; or a cross-encoder's hub name (org/model) or a local path",
         )
     return RerankProfile(name, name, "see the model card", "?")
-
-
-def _not_here(profile: RerankProfile, why: str) -> ModelLoadError:
-    return ModelLoadError(
-        f"reranker {profile.model_id!r} is not on this machine and {why}",
-        hint=f"download it once where the hub is reachable (`hf download {profile.model_id}`; "
-        "HF_HOME or HF_HUB_CACHE choose the cache), or pass a local directory: --rerank /path/to/model",
-    )
-
-
-def hf_cache_dir() -> Path:
-    """The Hugging Face hub cache, read from the environment at call time (as zsearch.embedding.embedder does)."""
-    if os.environ.get("HF_HUB_CACHE"):
-        return Path(os.environ["HF_HUB_CACHE"]).expanduser()
-    home = os.environ.get("HF_HOME") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME", os.path.expanduser("~/.cache")), "huggingface")
-    return Path(home).expanduser() / "hub"
-
-
-def locate(profile: RerankProfile) -> str:
-    """A local directory with the weights: the path itself, the hub cache, else a download."""
-    p = Path(profile.model_id)
-    if p.is_dir():
-        return str(p)
-    from huggingface_hub import snapshot_download
-
-    try:
-        return str(snapshot_download(profile.model_id, local_files_only=True, cache_dir=str(hf_cache_dir())))
-    except Exception:  # noqa: BLE001 - not cached (or a broken cache entry): try the hub below
-        pass
-    ok, why = hub_reachable()
-    if not ok:
-        raise _not_here(profile, why)
-    try:
-        return str(snapshot_download(profile.model_id, cache_dir=str(hf_cache_dir())))
-    except Exception as exc:
-        raise _not_here(profile, f"the download failed: {type(exc).__name__}") from exc
 
 
 class Reranker:
@@ -209,7 +172,7 @@ def document_text(title: str, abstract: str, passage: str | None, *, budget: int
 def load_reranker(name: str, *, device: str | None = None, trust_remote_code: bool | None = None) -> Reranker:
     """Load a reranker profile or cross-encoder (bf16 on a GPU); ModelLoadError at once if absent."""
     profile = resolve(name)
-    path = locate(profile)
+    path = locate_or_download(profile, what="reranker", option="--rerank")
     import torch
 
     if device in (None, "", "auto", "cuda"):
@@ -218,7 +181,7 @@ def load_reranker(name: str, *, device: str | None = None, trust_remote_code: bo
     if str(device).startswith("cuda"):
         model_kwargs["dtype"] = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
     if trust_remote_code is None:
-        trust_remote_code = os.environ.get("ZSEARCH_TRUST_REMOTE_CODE", "").lower() in {"1", "true", "yes", "on"}
+        trust_remote_code = env_true("ZSEARCH_TRUST_REMOTE_CODE")
     from sentence_transformers import CrossEncoder
 
     try:
