@@ -100,7 +100,9 @@ def build(db: Path, n: int, seed: int = 0) -> tuple[np.ndarray, list[str]]:
 
 
 def warm(db: Path, qv: np.ndarray, texts: list[str], nq: int, reranker_dir: Path | None) -> dict[str, dict[str, float]]:
-    from zsearch.search.pipeline import DEFAULT_CONFIG, NO_SENTENCE_CONFIG, dense_candidates, fts_candidates, hybrid_search
+    from zsearch.search.candidates import dense_candidates, fts_candidates
+    from zsearch.search.config import DEFAULT_CONFIG, NO_SENTENCE_CONFIG
+    from zsearch.search.pipeline import hybrid_search
     from zsearch.store.tables import Store
 
     st = Store(db)

@@ -61,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from zsearch.evaluate.beir import load_beir, paper_id, score_run
     from zsearch.library import Library
-    from zsearch.search.pipeline import fts_candidates
+    from zsearch.search.candidates import fts_candidates
 
     data = load_beir(args.data / "beir" / args.dataset, args.split)
     lib = Library.open(args.db)

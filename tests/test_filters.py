@@ -115,7 +115,7 @@ def test_scalar_indexes_exist(store):
 
 def test_filter_is_a_prefilter_not_a_postfilter(store):
     """Paper 200 ranks 201st by vector; a filter that only it passes must still return it."""
-    from zsearch.search.pipeline import dense_candidates, fts_candidates
+    from zsearch.search.candidates import dense_candidates, fts_candidates
 
     st, q = store
     unfiltered = dense_candidates(st, q, 10)
@@ -131,7 +131,7 @@ def test_filter_is_a_prefilter_not_a_postfilter(store):
 
 def test_filters_count_what_they_should(store):
     st, q = store
-    from zsearch.search.pipeline import dense_candidates
+    from zsearch.search.candidates import dense_candidates
 
     arxiv = dense_candidates(st, q, N, Filters.build(source="arxiv").where()).dense
     assert len(arxiv) == N // 3 and all(int(i.split("p")[-1]) % 3 == 0 for i in arxiv)

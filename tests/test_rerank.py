@@ -227,5 +227,5 @@ def test_rerank_setting_is_the_default(mini_db, tiny_zerank_dir, monkeypatch):
     lib = Library.open(mini_db)
     hits = lib.search(MINI_QUERY, k=3, rerank_top=4)
     assert all("rerank" in h.scores for h in hits)
-    off = lib.search(MINI_QUERY, k=3, config=__import__("zsearch.search.pipeline").search.pipeline.DEFAULT_CONFIG)
+    off = lib.search(MINI_QUERY, k=3, config=__import__("zsearch.search.config").search.config.DEFAULT_CONFIG)
     assert all("rerank" not in h.scores for h in off)

@@ -43,7 +43,7 @@ def test_hybrid_finds_the_judged_paper_and_reports_each_list(mini_db):
 
 def test_modes(mini_db):
     from zsearch.library import Library
-    from zsearch.search.pipeline import DEFAULT_CONFIG
+    from zsearch.search.config import DEFAULT_CONFIG
 
     lib = Library.open(mini_db)
     dense = lib.search(QUERY, k=11, config=DEFAULT_CONFIG.replace(mode="dense"))

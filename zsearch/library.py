@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from zsearch.embedding.embedder import Embedder
     from zsearch.search.filters import Filters
     from zsearch.ops.refresh import RefreshReport
-    from zsearch.search.pipeline import SearchConfig
+    from zsearch.search.config import SearchConfig
     from zsearch.ops.watch import Watch
 
 __all__ = ["IngestReport", "Library"]
@@ -191,6 +191,7 @@ class Library:
     ) -> list[list[Hit]]:
         """:meth:`search` for many queries (embedded in one batch): what ``zsearch eval`` runs."""
         from zsearch.errors import UsageError
+        from zsearch.search.config import rerank_choice
         from zsearch.search.filters import where_of
         from zsearch.search.pipeline import hybrid_search
 
@@ -199,9 +200,7 @@ class Library:
         if k < 1:
             raise UsageError("k must be at least 1")
         cfg = config or self.default_config()
-        name = rerank if rerank is not None else (cfg.rerank if config is not None else self.settings.rerank)
-        if name and name.strip().lower() == "none":  # `--rerank none` switches a configured default off
-            name = None
+        name = rerank_choice(rerank, cfg.rerank if config is not None else self.settings.rerank)
         cfg = cfg.replace(rerank=name or None, rerank_top=rerank_top or cfg.rerank_top).check()
         conds = [c for c in (where_of(filters), where) if c]
         sql = " AND ".join(f"({c})" for c in conds) if len(conds) > 1 else (conds[0] if conds else None)
@@ -225,7 +224,7 @@ class Library:
     def default_config(self) -> "SearchConfig":
         """DEFAULT_CONFIG; its no-sentence twin for a database with no sentence vectors at all
         (made before the sentence stage, or by a long-context model)."""
-        from zsearch.search.pipeline import DEFAULT_CONFIG, NO_SENTENCE_CONFIG
+        from zsearch.search.config import DEFAULT_CONFIG, NO_SENTENCE_CONFIG
 
         return DEFAULT_CONFIG if self.store.any_sentence_vectors() else NO_SENTENCE_CONFIG
 

@@ -175,12 +175,11 @@ def search(
     Example: zsearch search "citation-informed transformers" --year 2019..2024 --format json | jq '.[0].id'
     """
     check_format(fmt)
+    from zsearch.search.config import rerank_choice
     from zsearch.search.filters import Filters
     filters = Filters.build(year=year, source=source, category=category, author=author, since=since)
     lib = open_library(db)
-    name = rerank if rerank is not None else lib.settings.rerank
-    if name and name.lower() == "none":
-        name = None
+    name = rerank_choice(rerank, lib.settings.rerank)
     config = lib.default_config().replace(mode=mode, rerank=name or None)
     if queries is not None:
         from zsearch.search.batch import run_queries_file

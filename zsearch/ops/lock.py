@@ -31,6 +31,8 @@ from zsearch.errors import LockBusy, UsageError
 LOCK_NAME = "zsearch.ops.lock"
 # how often a waiting job retries the lock; short against a --wait of seconds to minutes
 POLL_SECONDS = 0.2
+# how often file_lock retries: its holders keep it for one small file write (milliseconds)
+FILE_POLL_SECONDS = 0.05
 
 
 def lock_path(home: str | os.PathLike[str]) -> Path:
@@ -68,6 +70,24 @@ def _unlock(fh: IO[Any]) -> None:
     import fcntl
 
     fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+
+
+@contextlib.contextmanager
+def file_lock(path: str | os.PathLike[str], *, poll: float = FILE_POLL_SECONDS) -> Iterator[None]:
+    """Hold an exclusive lock on the file ``path`` for the ``with`` block, waiting as long as it takes.
+
+    For a short read-modify-write of a small file (two ``zsearch watch add`` at once), not
+    for the database's writer lock (:func:`writer_lock`, which gives up after ``wait``).
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a+", encoding="utf-8") as fh:
+        while not _try_lock(fh):
+            time.sleep(poll)
+        try:
+            yield
+        finally:
+            _unlock(fh)
 
 
 def holder(home: str | os.PathLike[str]) -> dict[str, Any] | None:

@@ -2,9 +2,11 @@
 
 For each saved search (:mod:`zsearch.ops.watch`) and each of its sources, a refresh fetches what
 is new since the last *successful* fetch of that source (less an overlap, so nothing at
-the boundary is missed), upserts it through :meth:`Library.ingest_papers` (stored papers
+the boundary is missed), upserts it through the library's ``ingest_papers`` (stored papers
 whose content did not change are not re-embedded), then folds new rows into the indexes and
-prunes table versions older than a configurable age. The run is recorded per source only
+prunes table versions older than a configurable age. What refresh needs of a library is the
+:class:`Refreshable` protocol below; the results it returns live in
+:mod:`zsearch.ops.refresh_report`, with the overlap and prune defaults they record. The run is recorded per source only
 when that source succeeded, so a failed or killed run is simply redone by the next one.
 
 Why this is safe to run again, or to kill:
@@ -16,7 +18,7 @@ Why this is safe to run again, or to kill:
 * ``refresh-state.json`` is replaced atomically and only after a source succeeded;
 * one writer at a time: the run holds the database's writer lock (:mod:`zsearch.ops.lock`).
 
-Exit codes (:attr:`RefreshReport.exit_code`): 0 all ok; 1 partial (some sources or records
+Exit codes (:attr:`~zsearch.ops.refresh_report.RefreshReport.exit_code`): 0 all ok; 1 partial (some sources or records
 failed, the rest stored); 7 total failure (every source of every search failed);
 75 another refresh (or other writer) holds the lock.
 """
@@ -27,36 +29,65 @@ import itertools
 import logging
 import os
 import time
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+import warnings
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date, datetime, timedelta, timezone
-from typing import TYPE_CHECKING, Any, TypeVar
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
-from zsearch.errors import UsageError, ZsearchError
+from zsearch.errors import RecordError, UsageError, ZsearchError
+from zsearch.ops.lock import writer_lock
+from zsearch.ops.refresh_report import (
+    DEFAULT_OVERLAP_DAYS,
+    DEFAULT_PRUNE_DAYS,
+    RefreshReport,
+    SearchResult,
+    SourceResult,
+)
 from zsearch.ops.watch import Watch, Watches
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # lower layers, named in annotations only
     from zsearch.config import Settings
-    from zsearch.library import Library
+    from zsearch.papers.model import Paper
     from zsearch.sources.http import PoliteClient
+    from zsearch.store.tables import Store
 
 log = logging.getLogger("zsearch.ops.refresh")
 
-# Overlap with the last successful run, in days: arXiv's and PubMed's date filters work on
-# whole days, and a record can appear with an earlier date than the moment it was fetched.
-DEFAULT_OVERLAP_DAYS = 1.0
-# Table versions older than this are pruned: LanceDB's own default for cleanup (7 days),
-# long enough that no search or export still reads them.
-DEFAULT_PRUNE_DAYS = 7.0
+
+class Ingested(Protocol):
+    """The counts refresh reads from an ingest (the library's ``IngestReport`` has them)."""
+
+    @property
+    def added(self) -> int: ...
+    @property
+    def updated(self) -> int: ...
+    @property
+    def unchanged(self) -> int: ...
+    @property
+    def failed(self) -> Sequence[tuple[str, str]]: ...
+
+
+class Refreshable(Protocol):
+    """What a refresh needs of a library (:class:`zsearch.library.Library` is one).
+
+    Its data directory (``home``: the saved searches, the lock, downloaded PDFs), its
+    ``settings`` (endpoints, NCBI key, the ``[refresh]`` table), its ``store`` (counts, and
+    :func:`maintain`'s optimize and prune) and the upsert every fetched paper goes through.
+    """
+
+    @property
+    def home(self) -> Path: ...
+    @property
+    def settings(self) -> Settings: ...
+    @property
+    def store(self) -> Store: ...
+    def ingest_papers(self, items: Iterable[Paper | RecordError]) -> Ingested: ...
+
 # Attempts at an optimize that hits LanceDB's "retryable commit conflict" (another commit
 # landed first); the wait doubles from RETRY_BASE seconds each time.
 RETRY_ATTEMPTS = 5
 RETRY_BASE = 0.5
-
-EXIT_OK = 0
-EXIT_PARTIAL = 1
-EXIT_FAILED = 7  # as SourceError: nothing could be fetched
-EXIT_BUSY = 75  # as LockBusy (EX_TEMPFAIL)
 
 T = TypeVar("T")
 
@@ -113,111 +144,12 @@ def retry_conflicts(fn: Callable[[], T], *, attempts: int = RETRY_ATTEMPTS, base
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-# -- results ------------------------------------------------------------------------------------
-
-@dataclass
-class SourceResult:
-    """What one source of one saved search did."""
-
-    source: str
-    query: str
-    since: str | None
-    fetched: int = 0  # records the source returned (papers and unreadable records)
-    added: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    failed: list[tuple[str, str]] = field(default_factory=list)  # (record, reason)
-    error: str | None = None  # the source itself failed (network, rejected query)
-    seconds: float = 0.0
-
-    @property
-    def ok(self) -> bool:
-        return self.error is None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"query": self.query, "since": self.since, "fetched": self.fetched, "added": self.added,
-                "updated": self.updated, "unchanged": self.unchanged, "failed": len(self.failed),
-                "failures": [{"record": r, "reason": why} for r, why in self.failed],
-                "error": self.error, "seconds": round(self.seconds, 3)}
-
-
-@dataclass
-class SearchResult:
-    """One saved search's part of a refresh."""
-
-    name: str
-    sources: list[SourceResult] = field(default_factory=list)
-    seconds: float = 0.0
-
-    def _sum(self, attr: str) -> int:
-        return sum(getattr(s, attr) for s in self.sources)
-
-    @property
-    def status(self) -> str:
-        """``ok``, ``partial`` (something failed, something stored) or ``failed`` (every source failed)."""
-        if self.sources and all(not s.ok for s in self.sources):
-            return "failed"
-        if any(not s.ok or s.failed for s in self.sources):
-            return "partial"
-        return "ok"
-
-    def to_dict(self) -> dict[str, Any]:
-        failed = sum(len(s.failed) for s in self.sources)
-        errors = [f"{s.source}: {s.error}" for s in self.sources if s.error]
-        return {"status": self.status, "fetched": self._sum("fetched"), "added": self._sum("added"),
-                "updated": self._sum("updated"), "unchanged": self._sum("unchanged"), "failed": failed,
-                "errors": errors, "seconds": round(self.seconds, 3),
-                "sources": {s.source: s.to_dict() for s in self.sources}}
-
-
-@dataclass
-class RefreshReport:
-    """What a refresh did: per saved search, and overall. ``to_dict()`` is the ``--format json`` summary."""
-
-    searches: list[SearchResult] = field(default_factory=list)
-    started: str = ""
-    seconds: float = 0.0
-    dry_run: bool = False
-    overlap_days: float = DEFAULT_OVERLAP_DAYS
-    prune_older_than_days: float = DEFAULT_PRUNE_DAYS
-    optimized: bool = False
-    papers: int | None = None  # papers in the database after the run
-    table_version: int | None = None
-
-    @property
-    def status(self) -> str:
-        if not self.searches or all(s.status == "ok" for s in self.searches):
-            return "ok"
-        if all(s.status == "failed" for s in self.searches):
-            return "failed"
-        return "partial"
-
-    @property
-    def exit_code(self) -> int:
-        return {"ok": EXIT_OK, "partial": EXIT_PARTIAL, "failed": EXIT_FAILED}[self.status]
-
-    def totals(self) -> dict[str, int]:
-        out = {"fetched": 0, "added": 0, "updated": 0, "unchanged": 0, "failed": 0}
-        for s in self.searches:
-            d = s.to_dict()
-            for k in out:
-                out[k] += d[k]
-        return out
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"status": self.status, "exit_code": self.exit_code, "dry_run": self.dry_run,
-                "started": self.started, "seconds": round(self.seconds, 3),
-                "overlap_days": self.overlap_days, "prune_older_than_days": self.prune_older_than_days,
-                "optimized": self.optimized, "papers": self.papers, "table_version": self.table_version,
-                "totals": self.totals(), "searches": {s.name: s.to_dict() for s in self.searches}}
-
-
 # -- fetching -----------------------------------------------------------------------------------
 
 class _Clients:
     """One rate-limited client per service for the whole run, so limits hold across searches."""
 
-    def __init__(self, lib: "Library"):
+    def __init__(self, lib: Refreshable):
         self.settings = lib.settings
         self._arxiv: PoliteClient | None = None
         self._pubmed: PoliteClient | None = None
@@ -242,7 +174,7 @@ class _Clients:
                 c.close()
 
 
-def source_items(lib: "Library", clients: _Clients, watch: Watch, source: str, since: date | None) -> Iterable[Any]:
+def source_items(lib: Refreshable, clients: _Clients, watch: Watch, source: str, since: date | None) -> Iterable[Any]:
     """The Papers / RecordErrors ``source`` returns for ``watch`` since ``since`` (lazy)."""
     query = watch.query_for(source)
     s = lib.settings
@@ -286,7 +218,7 @@ class _Guard:
             self.error = exc
 
 
-def refresh_source(lib: "Library", clients: _Clients, watch: Watch, source: str, since: date | None) -> SourceResult:
+def refresh_source(lib: Refreshable, clients: _Clients, watch: Watch, source: str, since: date | None) -> SourceResult:
     """Fetch and upsert one source of one saved search; never raises for a source failure."""
     res = SourceResult(source, watch.query_for(source), since.isoformat() if since else None)
     t0 = time.perf_counter()
@@ -311,7 +243,7 @@ def refresh_source(lib: "Library", clients: _Clients, watch: Watch, source: str,
     return res
 
 
-_END = object()
+_END: Any = object()  # what next() returns for a source that yielded nothing
 
 
 def plan(settings: "Settings", names: list[str] | None = None, *, overlap: float | None = None) -> RefreshReport:
@@ -337,7 +269,7 @@ def _now() -> datetime:
 
 
 def refresh(
-    lib: "Library",
+    lib: Refreshable,
     names: list[str] | None = None,
     *,
     overlap: float | None = None,
@@ -353,8 +285,6 @@ def refresh(
     ``lock=False`` when the caller already holds the writer lock.
     """
     if lock:
-        from zsearch.ops.lock import writer_lock
-
         with writer_lock(lib.home, wait=wait, purpose="zsearch refresh"):
             return refresh(lib, names, overlap=overlap, prune_older_than=prune_older_than, lock=False)
 
@@ -373,7 +303,7 @@ def refresh(
     try:
         for w in selected:
             started = _now()
-            st = time.perf_counter()
+            t_search = time.perf_counter()
             sr = SearchResult(w.name)
             succeeded: dict[str, datetime] = {}
             for source in w.sources:
@@ -393,7 +323,7 @@ def refresh(
                               res.fetched, res.added)
                 for record, why in res.failed:
                     log.warning("%s/%s: record %s failed: %s", w.name, source, record, why)
-            sr.seconds = time.perf_counter() - st
+            sr.seconds = time.perf_counter() - t_search
             report.searches.append(sr)
             watches.record(w, status=sr.status, started=started, succeeded=succeeded, summary={
                 k: v for k, v in sr.to_dict().items() if k != "sources"})
@@ -409,7 +339,7 @@ def refresh(
     return report
 
 
-def maintain(lib: "Library", prune_older_than_days: float) -> bool:
+def maintain(lib: Refreshable, prune_older_than_days: float) -> bool:
     """Fold new rows into the indexes and prune versions older than the given age.
 
     A no-op (no new table version) when the indexes are current and nothing is old enough
@@ -425,8 +355,6 @@ def maintain(lib: "Library", prune_older_than_days: float) -> bool:
         tables.append(st.chunks)
     except Exception:  # pragma: no cover - a database whose chunks table was never created
         log.warning("no chunks table in %s", lib.home)
-    import warnings
-
     for tbl in tables:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # lancedb warns about cleanup_older_than=0; we document it

@@ -18,13 +18,13 @@ import json
 import os
 import re
 import tempfile
-from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field, fields
 from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from zsearch.errors import NotFound, UsageError
+from zsearch.ops.lock import file_lock
 
 WATCHES_FILE = "watches.json"
 STATE_FILE = "refresh-state.json"
@@ -169,23 +169,6 @@ def _read_json(path: Path) -> dict[str, Any]:
     return data
 
 
-@contextlib.contextmanager
-def _file_lock(path: Path) -> Iterator[None]:
-    """A short lock around read-modify-write of a small file (two `watch add` at once)."""
-    from zsearch.ops.lock import _try_lock, _unlock
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a+", encoding="utf-8") as fh:
-        import time
-
-        while not _try_lock(fh):
-            time.sleep(0.05)
-        try:
-            yield
-        finally:
-            _unlock(fh)
-
-
 class Watches:
     """The saved searches of one database directory."""
 
@@ -216,7 +199,7 @@ class Watches:
         """Save ``watch``; an existing name is a UsageError unless ``replace``."""
         if not watch.created:
             watch.created = datetime.now(timezone.utc).isoformat(timespec="seconds")
-        with _file_lock(self.home / ".watches.lock"):
+        with file_lock(self.home / ".watches.lock"):
             data = _read_json(self.path)
             ws = data.setdefault("watches", {})
             if watch.name in ws and not replace:
@@ -231,7 +214,7 @@ class Watches:
 
     def remove(self, name: str) -> Watch:
         """Delete a saved search (its papers stay in the database)."""
-        with _file_lock(self.home / ".watches.lock"):
+        with file_lock(self.home / ".watches.lock"):
             data = _read_json(self.path)
             ws = data.get("watches", {})
             if name not in ws:

@@ -21,18 +21,25 @@ import csv
 import json
 import sys
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
-from typing import IO, TYPE_CHECKING, Any
+from dataclasses import dataclass, field, replace
+from typing import IO, Any, Protocol
 
-from zsearch.errors import EmptyDatabase, RecordError, UsageError, ZsearchError
-
-if TYPE_CHECKING:
-    from zsearch.search.filters import Filters
-    from zsearch.library import Library
+from zsearch.errors import EmptyDatabase, NotFound, RecordError, UsageError, ZsearchError
+from zsearch.papers.model import Hit
+from zsearch.search.config import SearchConfig
+from zsearch.search.filters import Filters
 
 # the keys of a JSONL line's "filters": the `zsearch search` filter flags, plus explicit years
 FILTER_KEYS = ("year", "year_from", "year_to", "source", "category", "author", "since", "where")
 CSV_COLUMNS = ["qid", "query", "rank", "score", "id", "year", "title", "source", "doi", "url", "error"]
+
+
+class Searcher(Protocol):
+    """What a batch needs of a library: its search (:meth:`zsearch.library.Library.search` is one)."""
+
+    def search(self, query: str, k: int = 10, *, filters: Filters | str | None = None, where: str | None = None,
+               config: SearchConfig | None = None, rerank: str | None = None,
+               rerank_top: int | None = None) -> list[Hit]: ...
 
 
 @dataclass
@@ -43,17 +50,13 @@ class Query:
     filters: dict[str, Any] = field(default_factory=dict)
 
 
-def to_filters(filters: dict[str, Any] | None) -> "Filters":
+def to_filters(filters: dict[str, Any] | None) -> Filters:
     """Per-query filters -> :class:`zsearch.search.filters.Filters` (as the search flags build them).
 
     ``year``: ``"2019..2024"`` or ``2021``; ``year_from``/``year_to``: inclusive years;
     ``source``, ``category``, ``author``: a string (comma-separated) or a list, any of them;
     ``since``: ``YYYY-MM-DD``; ``where``: raw LanceDB SQL AND-ed to the rest.
     """
-    from dataclasses import replace
-
-    from zsearch.search.filters import Filters
-
     d = dict(filters or {})
     unknown = set(d) - set(FILTER_KEYS)
     if unknown:
@@ -122,8 +125,6 @@ def open_input(path: str) -> IO[str]:
     try:
         return open(path, encoding="utf-8")  # noqa: SIM115 - closed by the caller
     except FileNotFoundError:
-        from zsearch.errors import NotFound
-
         raise NotFound(f"no such file: {path}") from None
 
 
@@ -137,11 +138,11 @@ class BatchReport:
         return 1 if self.failed else 0
 
 
-def run_one(lib: "Library", q: Query, *, base: "Filters | None" = None, **search_kw: Any) -> dict[str, Any]:
+def run_one(lib: Searcher, q: Query, *, base: Filters | None = None, **search_kw: Any) -> dict[str, Any]:
     """Run one query; a ZsearchError (bad filter, empty query) becomes the result's ``error``.
 
     ``base``: filters every query gets (the command's flags), AND-ed with the line's own;
-    ``search_kw``: passed on to :meth:`Library.search` (``config``, ``rerank_top``…).
+    ``search_kw``: passed on to :meth:`Searcher.search` (``config``, ``rerank_top``…).
     """
     res: dict[str, Any] = {"qid": q.qid, "query": q.query, "k": q.k, "filters": q.filters, "hits": [], "error": None}
     try:
@@ -157,8 +158,8 @@ def run_one(lib: "Library", q: Query, *, base: "Filters | None" = None, **search
     return res
 
 
-def run_queries(lib: "Library", lines: Iterable[str], *, k: int = 10, fmt: str = "jsonl",
-                out: IO[str] | None = None, filters: "Filters | None" = None, **search_kw: Any) -> BatchReport:
+def run_queries(lib: Searcher, lines: Iterable[str], *, k: int = 10, fmt: str = "jsonl",
+                out: IO[str] | None = None, filters: Filters | None = None, **search_kw: Any) -> BatchReport:
     """Run every query in ``lines`` against ``lib`` (one model load) and write results to ``out``.
 
     ``fmt``: ``jsonl`` (one object per query, streamed), ``json`` (one array) or ``csv``
@@ -201,8 +202,8 @@ def run_queries(lib: "Library", lines: Iterable[str], *, k: int = 10, fmt: str =
     return report
 
 
-def run_queries_file(lib: "Library", path: str, *, k: int = 10, fmt: str = "jsonl",
-                     filters: "Filters | None" = None, **search_kw: Any) -> BatchReport:
+def run_queries_file(lib: Searcher, path: str, *, k: int = 10, fmt: str = "jsonl",
+                     filters: Filters | None = None, **search_kw: Any) -> BatchReport:
     """:func:`run_queries` on a file path or ``-`` (stdin); what ``search --queries`` calls.
 
     ``fmt="table"`` (the search command's default) means jsonl here.
