@@ -32,6 +32,9 @@ if TYPE_CHECKING:
 
 __all__ = ["IngestReport", "Library"]
 
+# How long a search caught by a reembed's table switch waits for it to end before reading again.
+SWITCH_WAIT_SECONDS = 5.0
+
 
 class Library:
     """A zsearch database: papers, their vectors, and the model that made them."""
@@ -127,8 +130,8 @@ class Library:
         :class:`~zsearch.papers.model.Deletion` commits what came before it, then deletes.
         The model loads only when something needs embedding (zsearch.ingest.pipeline).
         """
-        kw = {"batch_size": batch_size} if batch_size else {}
-        return self.ingestor.ingest(items, progress=progress, **kw)
+        with self.lock(wait=self._lock_wait(), purpose="zsearch ingest"):
+            return self.ingestor.ingest(items, progress=progress, batch_size=batch_size)
 
     def ingest_pdfs(self, paths: Sequence[str | Path], *, progress: Progress | None = None) -> IngestReport:
         """Ingest PDF files and folders (recursive); unreadable files are reported, not fatal."""
@@ -146,7 +149,8 @@ class Library:
         none: the papers keep their vectors and passages, only the sentence columns are
         written, batch by batch (a stopped run resumes where it was). Take :meth:`lock` around it.
         """
-        return self.ingestor.add_sentence_vectors(progress)
+        with self.lock(wait=self._lock_wait(), purpose="zsearch reembed --sentences"):
+            return self.ingestor.add_sentence_vectors(progress)
 
     def delete(self, ids: Sequence[str]) -> int:
         """Withdraw papers by canonical id (``pmid:N``, ``arxiv:…``, ``doi:…``); returns how many.
@@ -154,7 +158,8 @@ class Library:
         An id that names a paper merged from several sources (a PMID now stored under its
         ``arxiv:`` id) withdraws only that source's record: the paper stays with the others.
         """
-        return self.ingestor.delete(ids)
+        with self.lock(wait=self._lock_wait(), purpose="zsearch delete"):
+            return self.ingestor.delete(ids)
 
     # -- read ----------------------------------------------------------------------------
     def search(
@@ -218,8 +223,34 @@ class Library:
         qvecs: list[Any] = [None] * len(queries)
         if cfg.mode != "bm25":
             qvecs = list(self.embedder.encode_queries(list(queries)))
-        return [hybrid_search(store, qv, q, k=k, where=sql, config=cfg, reranker=reranker)
-                for q, qv in zip(queries, qvecs)]
+        try:
+            return [hybrid_search(self.store, qv, q, k=k, where=sql, config=cfg, reranker=reranker)
+                    for q, qv in zip(queries, qvecs)]
+        except Exception as exc:  # noqa: BLE001 - only a table switch under our feet is retried
+            if not self._switched_meanwhile(exc):
+                raise
+            return [hybrid_search(self.store, qv, q, k=k, where=sql, config=cfg, reranker=reranker)
+                    for q, qv in zip(queries, qvecs)]
+
+    def _switched_meanwhile(self, exc: BaseException) -> bool:
+        """Whether a read failed because a reembed swapped the tables during it; if so, reopen them.
+
+        The switch renames two table directories (zsearch.store.migrate.switch_tables); a
+        reader caught between sees a table vanish. It waits for the switch to finish (the
+        writer lock) and reads again from the new tables.
+        """
+        text = f"{type(exc).__name__}: {exc}".lower()
+        if not isinstance(exc, FileNotFoundError) and "not found" not in text and "no such file" not in text:
+            return False
+        from zsearch.ops.lock import is_locked
+
+        import time
+
+        deadline = time.monotonic() + SWITCH_WAIT_SECONDS
+        while (is_locked(self.home) or (self.home / JOURNAL).exists()) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        self.store = Store(self.home)
+        return True
 
     def default_config(self) -> "SearchConfig":
         """DEFAULT_CONFIG; its no-sentence twin for a database with no sentence vectors at all
@@ -294,8 +325,9 @@ class Library:
         """Re-embed every paper with ``model`` (``zsearch reembed``); returns a ReembedReport."""
         from zsearch.ingest.reembed import reembed
 
-        return reembed(self.home, model, dim=dim, device=self.device, max_tokens=max_tokens, keep_old=keep_old,
-                       trust_remote_code=trust_remote_code, progress=progress)
+        with self.lock(wait=self._lock_wait(), purpose=f"zsearch reembed --model {model}"):
+            return reembed(self.home, model, dim=dim, device=self.device, max_tokens=max_tokens, keep_old=keep_old,
+                           trust_remote_code=trust_remote_code, progress=progress)
 
     # -- saved searches and refresh (zsearch.ops.watch, zsearch.ops.refresh) -------------------------
     def add_watch(self, name: str, *, arxiv: str | None = None, pubmed: str | None = None,
@@ -331,8 +363,21 @@ class Library:
             return plan(self.settings, list(names or []), overlap=overlap)
         return refresh(self, list(names or []), overlap=overlap, prune_older_than=prune_older_than, wait=wait)
 
+    def _lock_wait(self) -> float:
+        """Seconds a writer waits for another one: ``$ZSEARCH_LOCK_WAIT``, else 0 (fail at once)."""
+        import os
+
+        try:
+            return max(0.0, float(os.environ.get("ZSEARCH_LOCK_WAIT", "0") or 0))
+        except ValueError:
+            return 0.0
+
     def lock(self, wait: float = 0.0, purpose: str = "zsearch") -> Any:
-        """The database's writer lock as a context manager (``with lib.lock(wait=60): ...``)."""
+        """The database's writer lock as a context manager (``with lib.lock(wait=60): ...``).
+
+        Every writing method takes it (reentrant within a process), so two processes never
+        write at once; a second writer waits ``$ZSEARCH_LOCK_WAIT`` seconds, then LockBusy.
+        """
         from zsearch.ops.lock import writer_lock
 
         return writer_lock(self.home, wait=wait, purpose=purpose)

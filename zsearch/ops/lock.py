@@ -31,6 +31,9 @@ from zsearch.errors import LockBusy, UsageError
 LOCK_NAME = "zsearch.ops.lock"
 # how often a waiting job retries the lock; short against a --wait of seconds to minutes
 POLL_SECONDS = 0.2
+# Databases whose lock this process holds, with how many nested holders: writer_lock is
+# reentrant within a process.
+_HELD: dict[Path, int] = {}
 # how often file_lock retries: its holders keep it for one small file write (milliseconds)
 FILE_POLL_SECONDS = 0.05
 
@@ -125,10 +128,21 @@ def writer_lock(home: str | os.PathLike[str], *, wait: float = 0.0, purpose: str
     ``wait``: seconds to keep trying when another process holds it (0: fail at once).
     Raises :class:`LockBusy` (exit code 75, EX_TEMPFAIL) when the wait runs out.
     ``purpose`` (e.g. ``"zsearch refresh"``) is written into the lock file for that message.
+    Reentrant: a process that holds the lock can take it again (nested ``with`` blocks).
     """
     if wait < 0:
         raise UsageError(f"--wait must be 0 or more seconds, not {wait}")
     path = lock_path(home)
+    key = path.resolve()
+    if _HELD.get(key):
+        # this process holds it already (the CLI around a Library writer): flock is per open
+        # file, so taking it again here would wait on ourselves
+        _HELD[key] += 1
+        try:
+            yield path
+        finally:
+            _HELD[key] -= 1
+        return
     path.parent.mkdir(parents=True, exist_ok=True)
     # "a+": never truncates a file someone else may be writing their details into
     fh = path.open("a+", encoding="utf-8")
@@ -147,9 +161,11 @@ def writer_lock(home: str | os.PathLike[str], *, wait: float = 0.0, purpose: str
         fh.truncate()
         fh.write(json.dumps(info))
         fh.flush()
+        _HELD[key] = 1
         try:
             yield path
         finally:
+            _HELD.pop(key, None)
             with contextlib.suppress(OSError):
                 fh.seek(0)
                 fh.truncate()

@@ -83,7 +83,7 @@ def hybrid_search(
     fused = ranked(fuse(cand, cfg))
     if reranker is not None and fused:
         fused = rerank_candidates(store, reranker, query, fused, cand, cfg.rerank_top)
-    return to_hits(store, fused[:k], cand)
+    return to_hits(store, fused, cand, k)
 
 
 def rerank_candidates(store: Store, reranker: Any, query: str, fused: list[tuple[str, float]],
@@ -103,16 +103,25 @@ def rerank_candidates(store: Store, reranker: Any, query: str, fused: list[tuple
     return reranked + tail
 
 
-def to_hits(store: Store, top: Sequence[tuple[str, float]], cand: Candidates) -> list[Hit]:
-    """The ranked ``(id, score)`` pairs as :class:`Hit`, each with its per-list scores and ranks."""
-    rows = store.get_rows([pid for pid, _ in top], HIT_COLUMNS)
+def to_hits(store: Store, ranking: Sequence[tuple[str, float]], cand: Candidates, k: int | None = None) -> list[Hit]:
+    """The first ``k`` ranked ``(id, score)`` pairs as :class:`Hit`, each with its per-list scores and ranks.
+
+    A candidate whose paper row is not there is skipped, never shown title-less: a passage
+    found while a writer is between its passages commit and its papers commit has no
+    paper yet (zsearch.store.tables.commit).
+    """
+    k = len(ranking) if k is None else k
+    rows = store.get_rows([pid for pid, _ in ranking[:k]], HIT_COLUMNS)
+    if len(rows) < min(k, len(ranking)):  # rare: read the rest of the ranking too
+        rows = store.get_rows([pid for pid, _ in ranking], HIT_COLUMNS)
+    top = [(pid, s) for pid, s in ranking if pid in rows][:k]
     dense_rank = {pid: i + 1 for i, pid in enumerate(cand.dense)}
     bm25_rank = {pid: i + 1 for i, pid in enumerate(cand.bm25)}
     title_rank = {pid: i + 1 for i, pid in enumerate(cand.title)}
     rerank_scores = cand.rerank_score
     hits: list[Hit] = []
     for rank, (pid, score) in enumerate(top, start=1):
-        r: dict[str, Any] = rows.get(pid, {"id": pid})
+        r: dict[str, Any] = rows[pid]
         scores: dict[str, float] = {}
         if pid in cand.dense_score:
             scores["dense"] = round(cand.dense_score[pid], 6)
