@@ -17,7 +17,7 @@ import numpy as np
 
 from zsearch.config import Settings
 from zsearch.errors import ModelMismatch, RecordError
-from zsearch.ingest.pipeline import IngestReport, Ingestor, Progress
+from zsearch.ingest.pipeline import Ingestor, IngestReport, Progress
 from zsearch.papers.model import Deletion, Hit, Paper
 from zsearch.store.migrate import JOURNAL, finish_interrupted_switch
 from zsearch.store.schema import PAPER_COLUMNS, row_to_paper
@@ -25,10 +25,10 @@ from zsearch.store.tables import COMMIT_JOURNAL, Store
 
 if TYPE_CHECKING:
     from zsearch.embedding.embedder import Embedder
-    from zsearch.search.filters import Filters
     from zsearch.ops.refresh import RefreshReport
-    from zsearch.search.config import SearchConfig
     from zsearch.ops.watch import Watch
+    from zsearch.search.config import SearchConfig
+    from zsearch.search.filters import Filters
 
 __all__ = ["IngestReport", "Library"]
 
@@ -242,9 +242,9 @@ class Library:
         text = f"{type(exc).__name__}: {exc}".lower()
         if not isinstance(exc, FileNotFoundError) and "not found" not in text and "no such file" not in text:
             return False
-        from zsearch.ops.lock import is_locked
-
         import time
+
+        from zsearch.ops.lock import is_locked
 
         deadline = time.monotonic() + SWITCH_WAIT_SECONDS
         while (is_locked(self.home) or (self.home / JOURNAL).exists()) and time.monotonic() < deadline:

@@ -14,10 +14,14 @@ import json
 import os
 import re
 import shutil
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from zsearch.store.schema import chunk_generation_fields, sentence_fields
+from zsearch.store import indexes
+from zsearch.store.commit import commit
+from zsearch.store.schema import CHUNKS, PAPERS, chunk_generation_fields, chunks_schema, papers_schema, sentence_fields
+from zsearch.store.sql import IN_LIST_SIZE, sql_in
 
 JOURNAL = "reembed-switch.json"
 
@@ -85,3 +89,53 @@ def drop_tables(home: Path, names: list[str]) -> None:
     """Remove tables by directory (the old ones after a switch)."""
     for name in names:
         shutil.rmtree(table_dir(home, name), ignore_errors=True)
+
+
+class Staging:
+    """A re-embedding's tables beside the live ones (``papers__<slug>``, ``chunks__<slug>``).
+
+    Written batch by batch through the same :func:`commit` as the live tables; swapped in
+    by :meth:`switch` (:func:`switch_tables`) once every paper is there.
+    """
+
+    def __init__(self, store: Any, model_id: str, dim: int):
+        slug = table_slug(model_id, dim)
+        self.store = store
+        self.names = {PAPERS: f"{PAPERS}__{slug}", CHUNKS: f"{CHUNKS}__{slug}"}
+        self.papers = store.db.create_table(self.names[PAPERS], schema=papers_schema(dim, model_id), exist_ok=True)
+        self.chunks = store.db.create_table(self.names[CHUNKS], schema=chunks_schema(dim), exist_ok=True)
+
+    def hashes(self) -> dict[str, str]:
+        """``{id: content hash}`` of the papers already staged (what an interrupted run did)."""
+        n = self.papers.count_rows()
+        if not n:
+            return {}
+        return {r["id"]: r["content_hash"] for r in self.papers.search().select(["id", "content_hash"]).limit(n).to_list()}
+
+    def write(self, paper_rows: list[dict[str, Any]], chunk_rows: list[dict[str, Any]]) -> None:
+        commit(self.papers, self.chunks, paper_rows, chunk_rows, [])
+
+    def discard(self, ids: Sequence[str]) -> None:
+        """Drop staged papers (changed or deleted since they were staged) and their passages."""
+        ids = list(ids)
+        for i in range(0, len(ids), IN_LIST_SIZE):
+            self.chunks.delete(sql_in("paper_id", ids[i : i + IN_LIST_SIZE]))
+            self.papers.delete(sql_in("id", ids[i : i + IN_LIST_SIZE]))
+
+    def counts(self) -> tuple[int, int]:
+        return self.papers.count_rows(), self.chunks.count_rows()
+
+    def switch(self, keep_old: bool = False) -> list[str]:
+        """Index the staged papers, swap them in for the live tables; returns the old tables' names if kept."""
+        from lancedb.index import FTS
+
+        self.papers.create_index("fts_text", config=FTS(), replace=True, name=indexes.FTS_INDEX)
+        home = self.store.home
+        self.papers = self.chunks = None
+        self.store._papers = self.store._chunks = None
+        switch_tables(home, {PAPERS: self.names[PAPERS], CHUNKS: self.names[CHUNKS]})
+        old = [f"{PAPERS}__old", f"{CHUNKS}__old"]
+        if keep_old:
+            return old
+        drop_tables(home, old)
+        return []

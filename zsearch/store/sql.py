@@ -8,6 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+# Values per ``IN (...)`` list: long lists make LanceDB's SQL planner slow.
+IN_LIST_SIZE = 500
+
 
 def sql_str(value: str) -> str:
     """Quote a string for a LanceDB SQL filter.

@@ -1,8 +1,8 @@
 """The Store: the LanceDB ``papers`` and ``chunks`` tables, their reads, and the one write API.
 
-Every write of zsearch goes through :func:`commit` — ingest, deletion, the sentence
+Every write of zsearch goes through zsearch.store.commit — ingest, deletion, the sentence
 backfill (via :meth:`Store.write` / :meth:`Store.delete`) and a re-embedding's staged
-tables (via :meth:`Staging.write`) — so how a batch becomes durable is decided here once.
+tables (via zsearch.store.migrate.Staging) — so how a batch becomes durable is decided once.
 
 Vectors are L2-normalised and every vector query names ``cosine`` explicitly: an
 unindexed LanceDB table defaults to L2. ``lancedb`` is imported when a Store opens.
@@ -23,6 +23,7 @@ from zsearch.errors import EmptyDatabase, ModelMismatch, NotFound
 from zsearch.papers.identity import key_values, stored_keys
 from zsearch.papers.model import Paper
 from zsearch.store import indexes, migrate
+from zsearch.store.commit import COMMIT_JOURNAL, DELETED, commit, delete_passages, fault_point, write_json_atomic
 from zsearch.store.schema import (
     CHUNKS,
     HAS_SENTENCES,
@@ -34,102 +35,16 @@ from zsearch.store.schema import (
     papers_schema,
     row_to_paper,
 )
-from zsearch.store.sql import sql_in, sql_str
+from zsearch.store.sql import IN_LIST_SIZE, sql_in
 
-# Ids per ``IN (...)`` list: long lists make LanceDB's SQL planner slow.
-IN_LIST_SIZE = 500
 # How stale a long-lived reader's view of the tables may get, in seconds: each read checks
 # for a newer version at most this often (0 would check on every read, a cost per query).
 READ_CONSISTENCY_SECONDS = 1.0
-# The live tables' commit journal (see :func:`commit`), in the database directory.
-COMMIT_JOURNAL = "commit-journal.json"
-# The journal's mark for a paper being deleted (instead of the content hash being committed).
-DELETED = "deleted"
 
 
 def _quiet_lance() -> None:
     # Lance logs deprecation notes at WARN to stderr; users only need errors.
     os.environ.setdefault("LANCE_LOG", "error")
-
-
-def fault_point(point: str) -> None:
-    """Fault injection for the crash tests (tests/test_crash.py), off unless asked for.
-
-    ``ZSEARCH_KILL_AT=POINT:N`` makes the process SIGKILL itself the N-th time it reaches
-    ``POINT`` (a step of :func:`commit` or :meth:`Store.delete`), so a test can kill a real
-    writer between any two LanceDB commits. Unset, this is one environment lookup per commit.
-    """
-    spec = os.environ.get("ZSEARCH_KILL_AT")
-    if not spec or not spec.startswith(point + ":"):
-        return
-    _FAULT_HITS[point] = _FAULT_HITS.get(point, 0) + 1
-    if _FAULT_HITS[point] == int(spec.rsplit(":", 1)[1]):
-        import signal
-
-        os.kill(os.getpid(), signal.SIGKILL)
-
-
-_FAULT_HITS: dict[str, int] = {}
-
-
-def commit(papers: Any, chunks: Any, paper_rows: list[dict[str, Any]], chunk_rows: list[dict[str, Any]],
-           replace_chunks_of: Sequence[str], journal: Path | None = None) -> None:
-    """Commit one batch of paper rows and their passages; the one write path of zsearch.
-
-    LanceDB commits each table on its own, so a batch is several commits. Their order keeps
-    every paper with its passages at every moment, and ``journal`` (the live tables') lets
-    the next opener settle a batch a kill cut short (:meth:`Store.recover`):
-
-    1. the journal names each paper whose passages change, with the version being written;
-    2. leftovers of this version from a killed attempt are deleted (no duplicate passages);
-    3. the new version's passages are added beside the old ones (passage ids name the version);
-    4. the paper rows are merged: the paper now is the new version;
-    5. the old versions' passages are deleted, then the journal.
-
-    ``replace_chunks_of``: papers re-embedded into no passages at all (their old ones go).
-    """
-    versions = {r["id"]: r["content_hash"] for r in paper_rows}
-    changing = list(dict.fromkeys([*(c["paper_id"] for c in chunk_rows), *replace_chunks_of]))
-    if journal is not None and changing:
-        write_json_atomic(journal, {"papers": [[pid, versions.get(pid)] for pid in changing]})
-    fault_point("commit.journal-written")
-    _delete_passages(chunks, [(pid, versions[pid]) for pid in changing if pid in versions], keep=False)
-    fault_point("commit.leftovers-deleted")
-    if chunk_rows:
-        chunks.add(chunk_rows)
-    fault_point("commit.passages-added")
-    if paper_rows:
-        papers.merge_insert("id").when_matched_update_all().when_not_matched_insert_all().execute(paper_rows)
-    fault_point("commit.papers-merged")
-    _delete_passages(chunks, [(pid, versions.get(pid)) for pid in changing], keep=True)
-    fault_point("commit.old-passages-deleted")
-    if journal is not None and changing:
-        journal.unlink(missing_ok=True)
-
-
-def _delete_passages(chunks: Any, versions: Sequence[tuple[str, str | None]], *, keep: bool) -> None:
-    """Delete passages of ``(paper id, version)`` pairs: that version's (``keep=False``) or
-    every other version's (``keep=True``; a version of None keeps nothing)."""
-    conds = []
-    for pid, h in versions:
-        if h is None:
-            conds.append(f"paper_id = {sql_str(pid)}")
-        elif keep:
-            conds.append(f"(paper_id = {sql_str(pid)} AND (paper_hash IS NULL OR paper_hash != {sql_str(h)}))")
-        else:
-            conds.append(f"(paper_id = {sql_str(pid)} AND paper_hash = {sql_str(h)})")
-    for i in range(0, len(conds), IN_LIST_SIZE):
-        chunks.delete(" OR ".join(conds[i : i + IN_LIST_SIZE]))
-
-
-def write_json_atomic(path: Path, data: Any) -> None:
-    """Write JSON so that a reader (or a crash) sees the old file or the new one, never half of one."""
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w", encoding="utf-8") as fh:
-        json.dump(data, fh)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
 
 
 def check_model(info: tuple[str, int], model_id: str, dim: int, home: Path) -> None:
@@ -364,11 +279,11 @@ class Store:
         gone = [pid for pid, h in pending if h == DELETED or pid not in stored]
         landed = [(pid, h) for pid, h in pending if pid in stored and h != DELETED and stored[pid] == h]
         lost = [(pid, h) for pid, h in pending if pid in stored and h not in (DELETED, None) and stored[pid] != h]
-        _delete_passages(self.chunks, landed, keep=True)
-        _delete_passages(self.chunks, lost, keep=False)
+        delete_passages(self.chunks, landed, keep=True)
+        delete_passages(self.chunks, lost, keep=False)
         if gone:  # last: Store.delete journals itself (papers first, then their passages)
             self.delete([pid for pid in gone if pid in stored])
-            _delete_passages(self.chunks, [(pid, None) for pid in gone], keep=True)
+            delete_passages(self.chunks, [(pid, None) for pid in gone], keep=True)
         self.clear_interrupted()
         return len(pending)
 
@@ -391,9 +306,9 @@ class Store:
             journal.unlink(missing_ok=True)
         return len(present)
 
-    def stage(self, model_id: str, dim: int) -> Staging:
+    def stage(self, model_id: str, dim: int) -> migrate.Staging:
         """Staged tables for a re-embedding with ``model_id`` (resumable: they persist until the switch)."""
-        return Staging(self, model_id, dim)
+        return migrate.Staging(self, model_id, dim)
 
     # -- indexes (zsearch.store.indexes) -------------------------------------------------
     def optimize(self) -> None:
@@ -436,53 +351,3 @@ class Store:
 
     def disk_bytes(self) -> int:
         return sum(f.stat().st_size for f in self.path.rglob("*") if f.is_file())
-
-
-class Staging:
-    """A re-embedding's tables beside the live ones (``papers__<slug>``, ``chunks__<slug>``).
-
-    Written batch by batch through the same :func:`commit` as the live tables; swapped in
-    by :meth:`switch` (zsearch.store.migrate.switch_tables) once every paper is there.
-    """
-
-    def __init__(self, store: Store, model_id: str, dim: int):
-        slug = migrate.table_slug(model_id, dim)
-        self.store = store
-        self.names = {PAPERS: f"{PAPERS}__{slug}", CHUNKS: f"{CHUNKS}__{slug}"}
-        self.papers = store.db.create_table(self.names[PAPERS], schema=papers_schema(dim, model_id), exist_ok=True)
-        self.chunks = store.db.create_table(self.names[CHUNKS], schema=chunks_schema(dim), exist_ok=True)
-
-    def hashes(self) -> dict[str, str]:
-        """``{id: content hash}`` of the papers already staged (what an interrupted run did)."""
-        n = self.papers.count_rows()
-        if not n:
-            return {}
-        return {r["id"]: r["content_hash"] for r in self.papers.search().select(["id", "content_hash"]).limit(n).to_list()}
-
-    def write(self, paper_rows: list[dict[str, Any]], chunk_rows: list[dict[str, Any]]) -> None:
-        commit(self.papers, self.chunks, paper_rows, chunk_rows, [])
-
-    def discard(self, ids: Sequence[str]) -> None:
-        """Drop staged papers (changed or deleted since they were staged) and their passages."""
-        ids = list(ids)
-        for i in range(0, len(ids), IN_LIST_SIZE):
-            self.chunks.delete(sql_in("paper_id", ids[i : i + IN_LIST_SIZE]))
-            self.papers.delete(sql_in("id", ids[i : i + IN_LIST_SIZE]))
-
-    def counts(self) -> tuple[int, int]:
-        return self.papers.count_rows(), self.chunks.count_rows()
-
-    def switch(self, keep_old: bool = False) -> list[str]:
-        """Index the staged papers, swap them in for the live tables; returns the old tables' names if kept."""
-        from lancedb.index import FTS
-
-        self.papers.create_index("fts_text", config=FTS(), replace=True, name=indexes.FTS_INDEX)
-        home = self.store.home
-        self.papers = self.chunks = None
-        self.store._papers = self.store._chunks = None
-        migrate.switch_tables(home, {PAPERS: self.names[PAPERS], CHUNKS: self.names[CHUNKS]})
-        old = [f"{PAPERS}__old", f"{CHUNKS}__old"]
-        if keep_old:
-            return old
-        migrate.drop_tables(home, old)
-        return []

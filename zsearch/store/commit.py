@@ -1,0 +1,101 @@
+"""The commit protocol: how one batch of papers and passages becomes durable across two tables.
+
+LanceDB commits each table on its own; :func:`commit` orders the commits so that a paper
+always has its passages, journals the batch, and :meth:`zsearch.store.tables.Store.recover`
+settles a batch that a kill cut short. Every write of zsearch ends here.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from zsearch.store.sql import IN_LIST_SIZE, sql_str
+
+# The live tables' commit journal (see :func:`commit`), in the database directory.
+COMMIT_JOURNAL = "commit-journal.json"
+# The journal's mark for a paper being deleted (instead of the content hash being committed).
+DELETED = "deleted"
+
+
+def fault_point(point: str) -> None:
+    """Fault injection for the crash tests (tests/test_crash.py), off unless asked for.
+
+    ``ZSEARCH_KILL_AT=POINT:N`` makes the process SIGKILL itself the N-th time it reaches
+    ``POINT`` (a step of :func:`commit` or :meth:`Store.delete`), so a test can kill a real
+    writer between any two LanceDB commits. Unset, this is one environment lookup per commit.
+    """
+    spec = os.environ.get("ZSEARCH_KILL_AT")
+    if not spec or not spec.startswith(point + ":"):
+        return
+    _FAULT_HITS[point] = _FAULT_HITS.get(point, 0) + 1
+    if _FAULT_HITS[point] == int(spec.rsplit(":", 1)[1]):
+        import signal
+
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+_FAULT_HITS: dict[str, int] = {}
+
+
+def commit(papers: Any, chunks: Any, paper_rows: list[dict[str, Any]], chunk_rows: list[dict[str, Any]],
+           replace_chunks_of: Sequence[str], journal: Path | None = None) -> None:
+    """Commit one batch of paper rows and their passages; the one write path of zsearch.
+
+    LanceDB commits each table on its own, so a batch is several commits. Their order keeps
+    every paper with its passages at every moment, and ``journal`` (the live tables') lets
+    the next opener settle a batch a kill cut short (:meth:`Store.recover`):
+
+    1. the journal names each paper whose passages change, with the version being written;
+    2. leftovers of this version from a killed attempt are deleted (no duplicate passages);
+    3. the new version's passages are added beside the old ones (passage ids name the version);
+    4. the paper rows are merged: the paper now is the new version;
+    5. the old versions' passages are deleted, then the journal.
+
+    ``replace_chunks_of``: papers re-embedded into no passages at all (their old ones go).
+    """
+    versions = {r["id"]: r["content_hash"] for r in paper_rows}
+    changing = list(dict.fromkeys([*(c["paper_id"] for c in chunk_rows), *replace_chunks_of]))
+    if journal is not None and changing:
+        write_json_atomic(journal, {"papers": [[pid, versions.get(pid)] for pid in changing]})
+    fault_point("commit.journal-written")
+    delete_passages(chunks, [(pid, versions[pid]) for pid in changing if pid in versions], keep=False)
+    fault_point("commit.leftovers-deleted")
+    if chunk_rows:
+        chunks.add(chunk_rows)
+    fault_point("commit.passages-added")
+    if paper_rows:
+        papers.merge_insert("id").when_matched_update_all().when_not_matched_insert_all().execute(paper_rows)
+    fault_point("commit.papers-merged")
+    delete_passages(chunks, [(pid, versions.get(pid)) for pid in changing], keep=True)
+    fault_point("commit.old-passages-deleted")
+    if journal is not None and changing:
+        journal.unlink(missing_ok=True)
+
+
+def delete_passages(chunks: Any, versions: Sequence[tuple[str, str | None]], *, keep: bool) -> None:
+    """Delete passages of ``(paper id, version)`` pairs: that version's (``keep=False``) or
+    every other version's (``keep=True``; a version of None keeps nothing)."""
+    conds = []
+    for pid, h in versions:
+        if h is None:
+            conds.append(f"paper_id = {sql_str(pid)}")
+        elif keep:
+            conds.append(f"(paper_id = {sql_str(pid)} AND (paper_hash IS NULL OR paper_hash != {sql_str(h)}))")
+        else:
+            conds.append(f"(paper_id = {sql_str(pid)} AND paper_hash = {sql_str(h)})")
+    for i in range(0, len(conds), IN_LIST_SIZE):
+        chunks.delete(" OR ".join(conds[i : i + IN_LIST_SIZE]))
+
+
+def write_json_atomic(path: Path, data: Any) -> None:
+    """Write JSON so that a reader (or a crash) sees the old file or the new one, never half of one."""
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "w", encoding="utf-8") as fh:
+        json.dump(data, fh)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
