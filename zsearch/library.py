@@ -9,6 +9,8 @@
 
 from __future__ import annotations
 
+import os
+import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -16,9 +18,15 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from zsearch.config import Settings
-from zsearch.errors import ModelMismatch, RecordError
+from zsearch.errors import EmptyDatabase, LockBusy, ModelMismatch, NotFound, RecordError, UsageError
 from zsearch.ingest.pipeline import Ingestor, IngestReport, Progress
+from zsearch.ingest.reembed import reembed
+from zsearch.ops.lock import is_locked, writer_lock
+from zsearch.ops.watch import Watch, Watches
 from zsearch.papers.model import Deletion, Hit, Paper
+from zsearch.search.config import DEFAULT_CONFIG, NO_SENTENCE_CONFIG, SearchConfig, rerank_choice
+from zsearch.search.filters import Filters, where_of
+from zsearch.search.pipeline import hybrid_search
 from zsearch.store.migrate import JOURNAL, finish_interrupted_switch
 from zsearch.store.schema import PAPER_COLUMNS, row_to_paper
 from zsearch.store.tables import COMMIT_JOURNAL, Store
@@ -26,9 +34,6 @@ from zsearch.store.tables import COMMIT_JOURNAL, Store
 if TYPE_CHECKING:
     from zsearch.embedding.embedder import Embedder
     from zsearch.ops.refresh import RefreshReport
-    from zsearch.ops.watch import Watch
-    from zsearch.search.config import SearchConfig
-    from zsearch.search.filters import Filters
 
 __all__ = ["IngestReport", "Library"]
 
@@ -44,9 +49,7 @@ class Library:
         self.settings = settings
         self.home = settings.home
         if not create and not (self.home / "lancedb").is_dir():
-            from zsearch.errors import NotFound
-
-            raise NotFound(f"no zsearch database at {self.home}",
+                raise NotFound(f"no zsearch database at {self.home}",
                            hint="check --db or $ZSEARCH_HOME; `zsearch ingest …` creates one")
         self.home.mkdir(parents=True, exist_ok=True)
         self._settle_interrupted_writes()
@@ -82,8 +85,6 @@ class Library:
         """
         if not (self.home / JOURNAL).exists() and not (self.home / COMMIT_JOURNAL).exists():
             return
-        from zsearch.errors import LockBusy
-        from zsearch.ops.lock import writer_lock
 
         try:
             with writer_lock(self.home, wait=0, purpose="zsearch recovery"):
@@ -195,10 +196,6 @@ class Library:
         rerank_top: int | None = None,
     ) -> list[list[Hit]]:
         """:meth:`search` for many queries (embedded in one batch): what ``zsearch eval`` runs."""
-        from zsearch.errors import UsageError
-        from zsearch.search.config import rerank_choice
-        from zsearch.search.filters import where_of
-        from zsearch.search.pipeline import hybrid_search
 
         if any(not q.strip() for q in queries):
             raise UsageError("the query is empty")
@@ -212,8 +209,6 @@ class Library:
         store = self.store
         _ = store.papers  # raises EmptyDatabase before the model loads
         if store.count() == 0:
-            from zsearch.errors import EmptyDatabase
-
             raise EmptyDatabase(f"no papers in {self.home} yet", hint="add some with `zsearch ingest pdf PATH`")
         reranker = None
         if cfg.rerank:
@@ -242,10 +237,6 @@ class Library:
         text = f"{type(exc).__name__}: {exc}".lower()
         if not isinstance(exc, FileNotFoundError) and "not found" not in text and "no such file" not in text:
             return False
-        import time
-
-        from zsearch.ops.lock import is_locked
-
         deadline = time.monotonic() + SWITCH_WAIT_SECONDS
         while (is_locked(self.home) or (self.home / JOURNAL).exists()) and time.monotonic() < deadline:
             time.sleep(0.05)
@@ -255,8 +246,6 @@ class Library:
     def default_config(self) -> "SearchConfig":
         """DEFAULT_CONFIG; its no-sentence twin for a database with no sentence vectors at all
         (made before the sentence stage, or by a long-context model)."""
-        from zsearch.search.config import DEFAULT_CONFIG, NO_SENTENCE_CONFIG
-
         return DEFAULT_CONFIG if self.store.any_sentence_vectors() else NO_SENTENCE_CONFIG
 
     def get(self, paper_id: str) -> Paper:
@@ -267,8 +256,6 @@ class Library:
         if ids is None:
             return [row_to_paper(r) for r in self.store.rows(columns=PAPER_COLUMNS)] if self.store.exists else []
         rows = self.store.get_rows(ids, PAPER_COLUMNS)
-        from zsearch.errors import NotFound
-
         missing = [i for i in ids if i not in rows]
         if missing:
             raise NotFound(f"no paper with id {missing[0]!r}")
@@ -323,8 +310,6 @@ class Library:
     def reembed(self, model: str, *, dim: int | None = None, max_tokens: int | None = None, keep_old: bool = False,
                 trust_remote_code: bool | None = None, progress: Progress | None = None) -> Any:
         """Re-embed every paper with ``model`` (``zsearch reembed``); returns a ReembedReport."""
-        from zsearch.ingest.reembed import reembed
-
         with self.lock(wait=self._lock_wait(), purpose=f"zsearch reembed --model {model}"):
             return reembed(self.home, model, dim=dim, device=self.device, max_tokens=max_tokens, keep_old=keep_old,
                            trust_remote_code=trust_remote_code, progress=progress)
@@ -334,20 +319,14 @@ class Library:
                   replace: bool = False, **options: Any) -> "Watch":
         """Save a search (``zsearch watch add``); ``options``: full_text, categories, year_from,
         year_to, max_results, since (see :class:`zsearch.ops.watch.Watch`)."""
-        from zsearch.ops.watch import Watch, Watches
-
         return Watches(self.home).add(Watch(name=name, arxiv=arxiv, pubmed=pubmed, **options), replace=replace)
 
     def watches(self) -> list["Watch"]:
         """The saved searches of this database, sorted by name."""
-        from zsearch.ops.watch import Watches
-
         return Watches(self.home).all()
 
     def remove_watch(self, name: str) -> "Watch":
         """Delete a saved search (its papers stay)."""
-        from zsearch.ops.watch import Watches
-
         return Watches(self.home).remove(name)
 
     def refresh(self, names: Sequence[str] | None = None, *, dry_run: bool = False, wait: float = 0.0,
@@ -365,8 +344,6 @@ class Library:
 
     def _lock_wait(self) -> float:
         """Seconds a writer waits for another one: ``$ZSEARCH_LOCK_WAIT``, else 0 (fail at once)."""
-        import os
-
         try:
             return max(0.0, float(os.environ.get("ZSEARCH_LOCK_WAIT", "0") or 0))
         except ValueError:
@@ -378,6 +355,5 @@ class Library:
         Every writing method takes it (reentrant within a process), so two processes never
         write at once; a second writer waits ``$ZSEARCH_LOCK_WAIT`` seconds, then LockBusy.
         """
-        from zsearch.ops.lock import writer_lock
 
         return writer_lock(self.home, wait=wait, purpose=purpose)
