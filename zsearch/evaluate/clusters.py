@@ -54,10 +54,12 @@ class ClusteringLike(Protocol):
     """What is read of a clustering (``zsearch.review.cluster.Clustering``)."""
 
     k: int
-    themes: list[Any]  # ThemeLike each
     assignment: dict[str, int]
     seed: int
     method: str
+
+    @property
+    def themes(self) -> Sequence[ThemeLike]: ...
 
     @property
     def k_reason(self) -> str: ...
