@@ -46,7 +46,7 @@ def load(data: Path) -> tuple[list[str], list[str]]:
 
 
 def scores(labels: list[str], pred: list[int]) -> dict[str, float]:
-    from zsearch.cli.review import cluster_scores  # the exact scoring `zsearch eval clusters` uses
+    from zsearch.evaluate.clusters import cluster_scores  # the exact scoring `zsearch eval clusters` uses
 
     return cluster_scores(labels, pred)
 

@@ -143,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
 # Command modules register themselves on `app` / `ingest_app` when imported.
 from zsearch.cli import (  # noqa: E402,F401
     core,
-    evaluate,  # noqa: E402,F401  (after review: it adds to review's eval_app)
+    evaluate,  # noqa: E402,F401  (the `eval` group: eval beir, eval clusters)
     models,
     pipeline,
     review,

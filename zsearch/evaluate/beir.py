@@ -17,16 +17,15 @@ import csv
 import hashlib
 import json
 import math
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from zsearch.errors import NotFound, UsageError
-from zsearch.papers.model import Paper
+from zsearch.papers.model import Hit, Paper
 
 if TYPE_CHECKING:
-    from zsearch.library import Library
     from zsearch.search.pipeline import SearchConfig
 
 # The metrics BEIR reports (Thakur et al. 2021) plus MRR@10 (MS MARCO's headline metric).
@@ -35,6 +34,29 @@ METRICS = ("ndcg@10", "recall@100", "mrr@10")
 RUN_DEPTH = 100
 FINGERPRINT_FILE = "beir-corpus.json"
 ID_PREFIX = "beir"
+
+
+Progress = Callable[[int, int], None]  # (papers done, tokens embedded), as Library.ingest_papers reports
+
+
+class EvalLibrary(Protocol):
+    """What an evaluation needs of a :class:`zsearch.Library`: its directory and model, ingest, and search."""
+
+    home: Path
+    model_name: str
+
+    def model_info(self) -> tuple[str, int] | None: ...
+
+    def count(self) -> int: ...
+
+    def ingest_papers(self, items: Iterable[Paper], *, progress: Progress | None = ...) -> Any: ...
+
+    def add_sentence_vectors(self, progress: Progress | None = ...) -> int: ...
+
+    def search_many(self, queries: Sequence[str], k: int = ..., *, filters: Any = ...,
+                    config: SearchConfig | None = ...) -> list[list[Hit]]: ...
+
+    def default_config(self) -> SearchConfig: ...
 
 
 @dataclass
@@ -117,21 +139,21 @@ def beir_papers(data: BeirData) -> Iterator[Paper]:
         yield Paper(id=paper_id(data.name, did), source=ID_PREFIX, title=title, abstract=text)
 
 
-def ensure_ingested(lib: Library, data: BeirData, progress: Callable[[int, int], None] | None = None) -> bool:
+def ensure_ingested(lib: EvalLibrary, data: BeirData, progress: Progress | None = None) -> bool:
     """Ingest ``data``'s corpus unless ``lib`` already holds exactly it with this model; True if reused."""
     marker = lib.home / FINGERPRINT_FILE
     want = {"dataset": data.name, "corpus_sha256": data.corpus_sha256, "documents": len(data.corpus)}
-    info = lib.store.model_info()  # (model id, dim) stored with the vectors; None for a new database
+    info = lib.model_info()  # (model id, dim) stored with the vectors; None for a new database
     if marker.is_file() and info is not None:
         try:
             have = json.loads(marker.read_text())
         except json.JSONDecodeError:
             have = {}
-        if have == {**want, "model": info[0]} and lib.store.count() == len(data.corpus):
+        if have == {**want, "model": info[0]} and lib.count() == len(data.corpus):
             lib.add_sentence_vectors(progress=progress)  # a database made before the sentence stage
             return True
     lib.ingest_papers(beir_papers(data), progress=progress)
-    stored = lib.store.model_info()
+    stored = lib.model_info()
     marker.write_text(json.dumps({**want, "model": stored[0] if stored else lib.model_name}, indent=2) + "\n")
     return False
 
@@ -140,7 +162,7 @@ def ensure_ingested(lib: Library, data: BeirData, progress: Callable[[int, int],
 
 
 def run_queries(
-    lib: Library,
+    lib: EvalLibrary,
     data: BeirData,
     config: SearchConfig | None = None,
     *,
@@ -199,7 +221,7 @@ class EvalResult:
 
 
 def evaluate_configs(
-    lib: Library,
+    lib: EvalLibrary,
     data: BeirData,
     configs: Mapping[str, SearchConfig | None],
     *,
@@ -238,6 +260,27 @@ def compare_configs(rerank: str | None = None, rerank_top: int | None = None) ->
         cfgs[f"default + rerank {rerank} (top {rerank_top or DEFAULT_CONFIG.rerank_top})"] = DEFAULT_CONFIG.replace(
             rerank=rerank, rerank_top=rerank_top or DEFAULT_CONFIG.rerank_top)
     return cfgs
+
+
+def configs_for(lib: EvalLibrary, *, compare: bool = False, mode: str = "hybrid", rerank: str | None = None,
+                rerank_top: int | None = None) -> dict[str, SearchConfig]:
+    """The configurations ``zsearch eval beir`` scores: :func:`compare_configs` with ``compare``, else
+    the database's default configuration in ``mode`` (hybrid, dense or bm25), reranked when ``rerank`` names a model."""
+    if compare:
+        return compare_configs(rerank, rerank_top)
+    cfg = lib.default_config().replace(mode=mode, rerank=rerank, rerank_top=rerank_top)
+    return {("default" if mode == "hybrid" else mode) + (f" + rerank {rerank}" if rerank else ""): cfg}
+
+
+def default_result(results: Sequence[EvalResult]) -> EvalResult:
+    """The result whose run ``--run`` writes: the default configuration's, else the last one."""
+    return next((r for r in results if "default" in r.name), results[-1])
+
+
+def results_payload(data: BeirData, model: str, results: Sequence[EvalResult]) -> dict[str, Any]:
+    """``zsearch eval beir --format json``: the dataset, split, corpus size, model and each configuration's scores."""
+    return {"dataset": data.name, "split": data.split, "documents": len(data.corpus), "model": model,
+            "results": [r.to_dict() for r in results]}
 
 
 def fmt_metric(x: float) -> str:

@@ -1,4 +1,4 @@
-"""Export papers for review tools: RIS, BibTeX, CSV and JSON Lines.
+"""Export papers for review tools (RIS, BibTeX, CSV, JSON Lines), and cluster results out and back in.
 
 RIS is written by rispy and BibTeX by bibtexparser (2.x), so quoting and field syntax are
 theirs, not string templates; CSV and JSONL use the standard library. A paper's theme
@@ -7,6 +7,10 @@ screening tools (ASReview, Rayyan, Zotero) can filter by it.
 
 Column names of the CSV follow ASReview's reader (``title``, ``abstract``, ``authors``,
 ``keywords``, ``doi``), so the file loads there as it is.
+
+A ``zsearch cluster`` result is written as one JSON object (:func:`cluster_json`) or one
+flat record per paper (:func:`cluster_records`); :func:`themes_from_cluster_json` reads the
+object back, so ``zsearch export --cluster-json`` can put each paper's theme in its keywords.
 """
 
 from __future__ import annotations
@@ -17,12 +21,18 @@ import json
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from zsearch.errors import UsageError
+from zsearch.errors import NotFound, UsageError
 from zsearch.papers.model import Paper
 
+if TYPE_CHECKING:
+    from zsearch.review.cluster import Clustering
+
 EXPORT_FORMATS = ("bibtex", "ris", "csv", "jsonl")
+# Columns of `zsearch cluster --format csv/jsonl`: where the paper sits, then what it is.
+CLUSTER_COLUMNS = ("theme", "label", "rank", "distance", "id", "year", "title", "doi", "url")
 CSV_COLUMNS = (
     "id", "title", "authors", "year", "doi", "pmid", "arxiv_id", "url", "source",
     "journal", "keywords", "theme", "theme_label", "abstract",
@@ -297,6 +307,37 @@ def read_id_list(text: str) -> list[str]:
             seen.add(s)
             out.append(s)
     return out
+
+
+def cluster_records(c: Clustering, papers: Mapping[str, Paper]) -> list[dict[str, Any]]:
+    """One flat record per paper (:data:`CLUSTER_COLUMNS`): theme, label, rank within the theme, distance, metadata."""
+    rows = []
+    for t in c.themes:
+        for r, (pid, d) in enumerate(zip(t.ids, t.distances), 1):
+            p = papers[pid]
+            rows.append({"theme": t.theme, "label": t.label, "rank": r, "distance": d, "id": pid,
+                         "year": p.year, "title": p.title, "doi": p.doi, "url": p.url})
+    return rows
+
+
+def cluster_json(c: Clustering, papers: Mapping[str, Paper], question: str | None) -> dict[str, Any]:
+    """``zsearch cluster --format json``: the question, the clustering, and each theme's papers (id, title, year, distance)."""
+    d = {"question": question, **c.to_dict()}
+    for t in d["themes"]:
+        t["papers"] = [{"id": pid, "title": papers[pid].title, "year": papers[pid].year, "distance": dist}
+                       for pid, dist in zip(t["ids"], t["distances"])]
+    return d
+
+
+def read_cluster_json(path: Path) -> tuple[list[str], dict[str, tuple[int, str]]]:
+    """:func:`themes_from_cluster_json` of a file; NotFound when it is missing, UsageError when it is not JSON."""
+    try:
+        obj = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise NotFound(f"no file at {path}") from None
+    except json.JSONDecodeError as exc:
+        raise UsageError(f"{path}: not JSON ({exc.msg})") from None
+    return themes_from_cluster_json(obj)
 
 
 def themes_from_cluster_json(obj: Any) -> tuple[list[str], dict[str, tuple[int, str]]]:

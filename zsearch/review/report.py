@@ -10,14 +10,17 @@ from __future__ import annotations
 
 import os
 import textwrap
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from zsearch.review.cluster import Clustering, prepare_vectors
 from zsearch.papers.model import Paper
+from zsearch.review.cluster import Clustering, prepare_vectors
+from zsearch.review.searchlog import LogSource, table_versions
+from zsearch.review.select import ClusterRun
 
 # Colour-blind-safe qualitative palette (Okabe & Ito 2008), reordered so the pale yellow,
 # hard to see on white, comes last; tab20 beyond 8 themes.
@@ -178,6 +181,45 @@ def markdown_report(
             lines.append(f"1. {_md(title)}{year} — `{pid}` · distance {d:.3f}")
         lines.append("")
     return "\n".join(lines)
+
+
+def write_cluster_outputs(
+    lib: LogSource,
+    run: ClusterRun,
+    *,
+    report: Path | None = None,
+    plot: Path | None = None,
+    date: str | None = None,
+    written: Callable[[Path], None] | None = None,
+) -> list[Path]:
+    """Write a cluster run's PNG map to ``plot`` and its Markdown report to ``report`` (each if given).
+
+    The report names the database, its table version and model, and links the map by a
+    path relative to the report. ``written`` is called with each file once it is written;
+    returns the files written. ``date``: ISO 8601 UTC, default now.
+    """
+    done: list[Path] = []
+
+    def wrote(path: Path) -> None:
+        done.append(path)
+        if written:
+            written(path)
+
+    date = date or datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    if plot:
+        wrote(plot_clusters(plot, run.clustering, run.ids, run.vectors, run.texts, title=run.question or ""))
+    if report:
+        info = lib.model_info()
+        rel_plot = os.path.relpath(plot.resolve(), report.resolve().parent) if plot else None
+        text = markdown_report(
+            run.question, run.clustering, run.papers, date=date, database=str(lib.home),
+            model=info[0] if info else None, filters=run.filters, table_version=table_versions(lib).get("papers"),
+            plot=rel_plot, extra={"Selection": run.selection_note},
+        )
+        report.parent.mkdir(parents=True, exist_ok=True)
+        report.write_text(text, encoding="utf-8")
+        wrote(report)
+    return done
 
 
 def _md(s: Any) -> str:

@@ -25,13 +25,29 @@ import os
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from zsearch.errors import NotFound, UsageError
+from zsearch.papers.model import Hit
+
+if TYPE_CHECKING:
+    from zsearch.store.tables import Store
 
 # The file name inside a review directory (ZSEARCH_REVIEW_DIR / --review).
 LOG_NAME = "search-log.jsonl"
 REVIEW_DIR_ENV = "ZSEARCH_REVIEW_DIR"
+
+
+class LogSource(Protocol):
+    """What the log reads of a :class:`zsearch.Library`: where it is, its tables and model; and search, for re-runs."""
+
+    home: Path
+    store: Store
+    model_name: str
+
+    def model_info(self) -> tuple[str, int] | None: ...
+
+    def search(self, query: str, k: int = ..., *, where: str | None = ...) -> list[Hit]: ...
 
 
 def log_targets(log: str | os.PathLike[str] | None = None,
@@ -53,8 +69,8 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
-def table_versions(lib: Any) -> dict[str, int | None]:
-    """LanceDB versions of the papers and chunks tables of a :class:`~zsearch.library.Library`."""
+def table_versions(lib: LogSource) -> dict[str, int | None]:
+    """LanceDB versions of the papers and chunks tables of a :class:`zsearch.Library`."""
     store = lib.store
     if not store.exists:
         return {"papers": None, "chunks": None}
@@ -70,7 +86,7 @@ def make_record(
     command: str,
     *,
     query: str | None = None,
-    lib: Any = None,
+    lib: LogSource | None = None,
     ids: Sequence[str] = (),
     n_results: int | None = None,
     filters: Mapping[str, Any] | None = None,
@@ -104,8 +120,8 @@ def make_record(
     if lib is not None:
         rec["database"] = str(lib.home)
         rec["table_version"] = table_versions(lib)
-        info = lib.store.model_info() if lib.store.exists else None
-        rec["model"] = info[0] if info else getattr(lib, "model_name", None)
+        info = lib.model_info()  # None for a new database
+        rec["model"] = info[0] if info else lib.model_name
     return rec
 
 
@@ -293,7 +309,7 @@ def _md(s: Any) -> str:
 
 
 @contextlib.contextmanager
-def at_version(lib: Any, versions: Mapping[str, int | None] | int | None) -> Iterator[Any]:
+def at_version(lib: LogSource, versions: Mapping[str, int | None] | int | None) -> Iterator[LogSource]:
     """Check the library's tables out at logged versions for the duration of the block.
 
     LanceDB keeps every version of a table (until ``optimize`` cleans old ones up);
@@ -325,7 +341,7 @@ def at_version(lib: Any, versions: Mapping[str, int | None] | int | None) -> Ite
             t.checkout_latest()
 
 
-def rerun_search(lib: Any, record: Mapping[str, Any]) -> list[str]:
+def rerun_search(lib: LogSource, record: Mapping[str, Any]) -> list[str]:
     """Re-run a logged search (a ``search`` run, or the search a ``cluster`` run clustered)
     against its logged table versions; the ids it returns now, in order."""
     params = record.get("params") or {}
@@ -340,3 +356,21 @@ def rerun_search(lib: Any, record: Mapping[str, Any]) -> list[str]:
     with at_version(lib, record.get("table_version")):
         hits = lib.search(str(record.get("query") or ""), k=k, **({"where": where} if where else {}))
     return [h.id for h in hits]
+
+
+def logged_record(records: Sequence[Mapping[str, Any]], number: int) -> Mapping[str, Any]:
+    """Record ``number`` of a log (1 = first); UsageError naming the range when there is none.
+
+    >>> logged_record([{"query": "a"}, {"query": "b"}], 2)
+    {'query': 'b'}
+    """
+    if not 1 <= number <= len(records):
+        raise UsageError(f"--rerun takes 1..{len(records)} (the log has {len(records)} records)")
+    return records[number - 1]
+
+
+def rerun_comparison(lib: LogSource, record: Mapping[str, Any], number: int) -> dict[str, Any]:
+    """Re-run logged search ``number`` (:func:`rerun_search`) and compare: the ids logged and now, and whether they match."""
+    now = rerun_search(lib, record)
+    return {"record": number, "query": record.get("query"), "table_version": record.get("table_version"),
+            "same_ids": now == list(record.get("ids") or []), "logged": record.get("ids"), "now": now}

@@ -1,0 +1,171 @@
+"""Which papers a review command works on (a search, an id list, a cluster result, or all), and the cluster run over them.
+
+``zsearch cluster`` and ``zsearch export`` take exactly one selection: a query's top results,
+``--ids FILE`` (``-`` = stdin; see :func:`zsearch.review.export.read_id_list` for what the
+file may hold), ``--all`` (narrowed by ``--where``) or, for export, ``--cluster-json``.
+:func:`cluster_selection` then clusters the chosen papers (:func:`zsearch.review.cluster.cluster_papers`).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol, TextIO
+
+import numpy as np
+
+from zsearch.errors import NotFound, UsageError
+from zsearch.papers.model import Hit, Paper
+from zsearch.review.cluster import DEFAULT_METHOD, Clustering, cluster_papers
+from zsearch.review.export import read_cluster_json, read_id_list
+
+# What each selection is called in a cluster report's "Selection" line.
+SELECTIONS = ("search", "ids", "all")
+
+
+class PaperSource(Protocol):
+    """What selecting and clustering read of a :class:`zsearch.Library`."""
+
+    def search(self, query: str, k: int = ..., *, where: str | None = ...) -> list[Hit]: ...
+
+    def ids(self, where: str | None = ...) -> list[str]: ...
+
+    def papers(self, ids: Sequence[str] | None = ...) -> list[Paper]: ...
+
+    def vectors(self, ids: Sequence[str]) -> np.ndarray: ...
+
+
+def where_filters(where: str | None) -> dict[str, Any]:
+    """The ``filters`` a log record and a report show for a ``--where`` condition.
+
+    >>> where_filters("year >= 2020")
+    {'where': 'year >= 2020'}
+    >>> where_filters(None)
+    {}
+    """
+    return {"where": where} if where else {}
+
+
+def read_ids(source: str, stdin: TextIO | None = None) -> list[str]:
+    """Paper ids from a file, or from ``stdin`` when ``source`` is ``-``; NotFound for a missing file."""
+    if source == "-":
+        return read_id_list((stdin or sys.stdin).read())
+    p = Path(source).expanduser()
+    if not p.exists():
+        raise NotFound(f"no id file at {p}")
+    return read_id_list(p.read_text(encoding="utf-8"))
+
+
+def select_papers(
+    lib: PaperSource,
+    *,
+    query: str | None,
+    top: int,
+    ids_file: str | None,
+    all_papers: bool,
+    where: str | None,
+) -> tuple[list[str], str]:
+    """The ids to work on, from exactly one of: a query, an id list, or the whole database.
+
+    Returns the ids and which selection gave them (one of :data:`SELECTIONS`). ``where``
+    narrows a search or ``--all``; ``top`` is how many search results.
+    """
+    chosen = [name for name, on in (("a query", bool(query)), ("--ids", bool(ids_file)), ("--all", all_papers)) if on]
+    if len(chosen) != 1:
+        raise UsageError(
+            "give exactly one of: a query, --ids FILE or --all"
+            + (f" (got {', '.join(chosen)})" if chosen else "")
+        )
+    if query:
+        hits = lib.search(query, k=top, **where_filters(where))
+        return [h.id for h in hits], "search"
+    if ids_file:
+        ids = read_ids(ids_file)
+        if not ids:
+            raise UsageError(f"no paper ids in {ids_file}")
+        return ids, "ids"
+    if where:
+        return lib.ids(where), "all"
+    return [p.id for p in lib.papers()], "all"
+
+
+def export_selection(
+    lib: PaperSource,
+    *,
+    query: str | None,
+    k: int,
+    ids_file: str | None,
+    cluster_json: Path | None,
+    all_papers: bool,
+    where: str | None,
+) -> tuple[list[Paper], dict[str, tuple[int, str]]]:
+    """The papers ``zsearch export`` writes, and ``id -> (theme, label)`` when they come from a cluster result."""
+    if cluster_json:
+        if query or ids_file or all_papers:
+            raise UsageError("give exactly one of: --query, --ids, --cluster-json or --all")
+        chosen, themes = read_cluster_json(cluster_json)
+    else:
+        chosen, _ = select_papers(lib, query=query, top=k, ids_file=ids_file, all_papers=all_papers, where=where)
+        themes = {}
+    return lib.papers(chosen), themes
+
+
+@dataclass
+class ClusterRun:
+    """One ``zsearch cluster`` run: what was selected and how, the papers, their vectors, and the themes."""
+
+    question: str | None
+    ids: list[str]  # in selection order
+    selection: str  # one of SELECTIONS
+    papers: dict[str, Paper]
+    vectors: np.ndarray  # one row per id, in order
+    texts: list[str]  # title + abstract per id, in order
+    clustering: Clustering
+    top: int
+    ids_file: str | None = None
+    where: str | None = None
+
+    @property
+    def filters(self) -> dict[str, Any]:
+        return where_filters(self.where)
+
+    @property
+    def selection_note(self) -> str:
+        """How the papers were chosen, in words: ``top 50 search results``, ``ids from ids.txt``, ``all papers``."""
+        return {"search": f"top {self.top} search results", "ids": f"ids from {self.ids_file}",
+                "all": "all papers"}[self.selection]
+
+    def log_params(self, k: str) -> dict[str, Any]:
+        """The ``params`` of the run's search-log record; ``k`` as the user gave it (a number or ``auto``)."""
+        c = self.clustering
+        return {"top": self.top, "k": k, "k_chosen": c.k, "seed": c.seed, "method": c.method,
+                "selection": self.selection, "themes": dict(c.assignment.items())}
+
+
+def cluster_selection(
+    lib: PaperSource,
+    *,
+    question: str | None,
+    top: int,
+    ids_file: str | None,
+    all_papers: bool,
+    where: str | None,
+    k: int | str,
+    seed: int,
+    method: str | None = None,
+) -> ClusterRun:
+    """Select papers (:func:`select_papers`) and cluster them into labelled themes.
+
+    ``k`` is a number or ``"auto"``; ``method`` the vector preparation (default:
+    :data:`zsearch.review.cluster.DEFAULT_METHOD`).
+    """
+    chosen, how = select_papers(lib, query=question, top=top, ids_file=ids_file, all_papers=all_papers, where=where)
+    if not chosen:
+        raise UsageError("no papers to cluster" + (" pass the filter" if where else ""))
+    papers = {p.id: p for p in lib.papers(chosen)}
+    vectors = lib.vectors(chosen)
+    texts = [papers[i].head_text for i in chosen]
+    c = cluster_papers(chosen, vectors, texts, k=k, seed=seed, method=method or DEFAULT_METHOD)
+    return ClusterRun(question, chosen, how, papers, vectors, texts, c, top, ids_file, where)
