@@ -23,7 +23,11 @@ hits and exports read it as one); the link back is ``extra["zotero_uri"]``
 ``categories`` (so ``--category`` filters on them) and ``extra["tags"]``; collection paths are
 ``extra["collections"]``.
 
-This file also holds :func:`read_attached_pdfs`, which the BibTeX source shares.
+Over 400 lines because two parts that could stand alone live here for now: the snapshot
+(``_snapshot``/``_open``: copying a live SQLite file safely) and the record helpers the BibTeX
+source shares (:func:`paper_id`, :func:`read_attached_pdfs`, which belongs beside the PDF reader
+once ``sources/pdf/`` settles). The rest is one piece: the schema check, the selection SQL and
+the item -> Paper mapping all encode the same Zotero tables.
 """
 
 from __future__ import annotations
@@ -48,7 +52,7 @@ DB_NAME = "zotero.sqlite"
 COPY_TRIES = 3
 # Seconds to wait before copying again; Zotero's writes are short transactions.
 COPY_RETRY_WAIT = 0.5
-# Items read per SQL round trip (SQLite's default limit is 32,766 bound parameters).
+# Items read per SQL round trip (under SQLite's bound-parameter limit: 999 before 3.32, 32,766 since).
 CHUNK = 500
 # The userdata schema the tests build (tests/data/zotero/schema/userdata.sql, "-- 107").
 TESTED_USERDATA = 107
@@ -250,11 +254,12 @@ class ZoteroLibrary:
                        hint="try again in a minute")
 
     def _open(self, path: Path) -> sqlite3.Connection:
+        con = sqlite3.connect(path)
         try:
-            con = sqlite3.connect(path)
             con.execute("SELECT count(*) FROM sqlite_master").fetchone()  # rolls a hot journal back
             con.execute("PRAGMA query_only = ON")
         except sqlite3.DatabaseError as exc:
+            con.close()
             raise self._corrupt(exc) from exc
         return con
 
