@@ -28,8 +28,9 @@ from typing import Any
 
 from zsearch.papers.model import Paper, display_title
 
-# How much a source's bibliographic metadata is trusted: catalogue records over PDF guesses.
-SOURCE_RANK = {"arxiv": 2, "pubmed": 2, "pdf": 1}
+# How much a source's bibliographic metadata is trusted: catalogue records and the user's own
+# reference manager (curated by hand) over PDF guesses.
+SOURCE_RANK = {"arxiv": 2, "pubmed": 2, "zotero": 2, "bibtex": 2, "pdf": 1}
 BIB_FIELDS = ("title", "abstract", "authors", "year", "published", "url")
 ID_FIELDS = ("doi", "arxiv_id", "pmid", "path")
 
