@@ -19,13 +19,8 @@ from tinymodels import tiny_bert_dir  # noqa: F401 - fixture
 
 from zsearch.errors import LockBusy, NotFound, RecordError, SourceError, UsageError
 from zsearch.papers.model import Deletion, Paper
-from zsearch.sources.zotero import (
-    ZoteroLibrary,
-    parse_extra,
-    read_zotero,
-    stored_zotero_items,
-    zotero_date,
-)
+from zsearch.sources.records import parse_extra, zotero_date
+from zsearch.sources.zotero import ZoteroLibrary, read_zotero, stored_zotero_items
 
 DATA = Path(__file__).resolve().parent / "data"
 SCHEMA = DATA / "zotero" / "schema"

@@ -30,8 +30,9 @@ from pathlib import Path
 from typing import Any
 
 from zsearch.errors import NotFound, RecordError
-from zsearch.papers.model import DOI_RE, Paper, display_title
-from zsearch.sources.zotero import paper_id, read_attached_pdfs
+from zsearch.papers.identity import DOI_RE
+from zsearch.papers.model import Paper, display_title
+from zsearch.sources.records import paper_id, read_attached_pdfs
 
 _ARXIV_TYPES = {"arxiv"}
 _ARXIV_IN_TEXT = re.compile(r"arxiv:\s*(\d{4}\.\d{4,5}|[a-z][a-z\-]+(?:\.[A-Z]{2})?/\d{7})(v\d+)?", re.IGNORECASE)

@@ -23,29 +23,25 @@ hits and exports read it as one); the link back is ``extra["zotero_uri"]``
 ``categories`` (so ``--category`` filters on them) and ``extra["tags"]``; collection paths are
 ``extra["collections"]``.
 
-Over 400 lines because two parts that could stand alone live here for now: the snapshot
-(``_snapshot``/``_open``: copying a live SQLite file safely) and the record helpers the BibTeX
-source shares (:func:`paper_id`, :func:`read_attached_pdfs`, which belongs beside the PDF reader
-once ``sources/pdf/`` settles). The rest is one piece: the schema check, the selection SQL and
-the item -> Paper mapping all encode the same Zotero tables.
+A little over 400 lines, kept as one piece: the schema check, the selection SQL and the
+item -> Paper mapping all encode the same Zotero tables, and change together when Zotero's
+schema does. What stands alone (identifiers, dates, attached PDFs, the SQLite snapshot) is in
+zsearch.sources.records, shared with the BibTeX source.
 """
 
 from __future__ import annotations
 
-import re
 import shutil
 import sqlite3
 import tempfile
-import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from zsearch.errors import LockBusy, NotFound, RecordError, SourceError, UsageError
-from zsearch.papers.model import ARXIV_NEW_RE, ARXIV_OLD_RE, Deletion, Paper, canonical_id, display_title
-from zsearch.sources.pdf.reader import read_pdf
+from zsearch.errors import NotFound, RecordError, SourceError, UsageError
+from zsearch.papers.model import Deletion, Paper, display_title
+from zsearch.sources.records import identifiers, paper_id, read_attached_pdfs, snapshot_sqlite, zotero_date
 
 DB_NAME = "zotero.sqlite"
 # Copies tried before giving up on a file that changes while it is copied (Zotero writing).
@@ -86,105 +82,11 @@ NON_REGULAR = ("attachment", "note", "annotation")
 TITLE_FIELDS = ("title", "caseName", "nameOfAct", "subject")  # base field "title" and its mapped names
 VENUE_FIELDS = ("publicationTitle", "proceedingsTitle", "bookTitle", "websiteTitle", "blogTitle",
                 "forumTitle", "encyclopediaTitle", "dictionaryTitle", "programTitle")
-_SQL_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:\s|$)")
-_YEAR = re.compile(r"(?<!\d)(\d{4})(?!\d)")
-_EXTRA_LINE = re.compile(r"^\s*([A-Za-z][A-Za-z ]{0,30}?)\s*:\s*(\S.*?)\s*$")
-_ARXIV_URL = re.compile(r"arxiv\.org/(?:abs|pdf)/([^\s?#]+?)(?:\.pdf)?/?$", re.IGNORECASE)
-_ARXIV_DOI = re.compile(r"^10\.48550/arxiv\.(.+)$", re.IGNORECASE)
 
 
 def default_zotero_dir() -> Path:
     """Zotero's default data directory: ``~/Zotero`` on every platform since Zotero 5."""
     return Path.home() / "Zotero"
-
-
-def _arxiv_id(value: str | None) -> str | None:
-    v = re.sub(r"^arxiv:\s*", "", (value or "").strip(), flags=re.IGNORECASE)
-    v = re.sub(r"v\d+$", "", v)
-    ok = re.fullmatch(ARXIV_NEW_RE.pattern, v) or re.fullmatch(ARXIV_OLD_RE.pattern, v)
-    return v if v and ok else None
-
-
-def parse_extra(text: str | None) -> dict[str, str]:
-    """Zotero's Extra field as ``{lower-cased key: value}`` from its ``Key: value`` lines."""
-    out: dict[str, str] = {}
-    for line in (text or "").splitlines():
-        m = _EXTRA_LINE.match(line)
-        if m:
-            out.setdefault(m.group(1).strip().lower(), m.group(2))
-    return out
-
-
-def zotero_date(value: str | None) -> tuple[int | None, str | None]:
-    """Zotero's stored date -> ``(year, ISO date as precise as given)``.
-
-    Zotero stores ``"2020-07-00 July 2020"``: an SQL date with ``00`` for unknown parts, then
-    the text as typed; ``0000-00-00`` when it could not parse the text.
-    """
-    v = (value or "").strip()
-    m = _SQL_DATE.match(v)
-    if m and m.group(1) != "0000":
-        y, mo, d = m.groups()
-        return int(y), y if mo == "00" else (f"{y}-{mo}" if d == "00" else f"{y}-{mo}-{d}")
-    ym = _YEAR.search(v[10:] if m else v)
-    return (int(ym.group(1)), ym.group(1)) if ym else (None, None)
-
-
-def identifiers(fields: Mapping[str, str]) -> dict[str, str | None]:
-    """arXiv id, PMID, PMCID and DOI of an item from its fields and its Extra lines."""
-    extra = parse_extra(fields.get("extra"))
-    doi = fields.get("DOI") or extra.get("doi")
-    arxiv = (_arxiv_id(extra.get("arxiv")) or _arxiv_id(extra.get("arxiv id"))
-             or _arxiv_id(fields.get("archiveID")))
-    if not arxiv and fields.get("url"):
-        m = _ARXIV_URL.search(fields["url"])
-        arxiv = _arxiv_id(m.group(1)) if m else None
-    if not arxiv and doi and _ARXIV_DOI.match(doi):
-        arxiv = _arxiv_id(_ARXIV_DOI.match(doi).group(1))  # type: ignore[union-attr]
-    pmid = extra.get("pmid") if (extra.get("pmid") or "").isdigit() else None
-    return {"arxiv_id": arxiv, "pmid": pmid, "doi": doi, "pmcid": extra.get("pmcid"),
-            "citation_key": extra.get("citation key")}
-
-
-def paper_id(ids: Mapping[str, str | None], fallback: str) -> str:
-    """``canonical_id`` from the best identifier, else ``fallback`` (``zotero:KEY``, ``bibtex:KEY``)."""
-    if ids.get("arxiv_id") or ids.get("pmid") or ids.get("doi"):
-        return canonical_id(arxiv_id=ids.get("arxiv_id"), pmid=ids.get("pmid"), doi=ids.get("doi"))
-    return fallback
-
-
-def read_attached_pdfs(paper: Paper, pdfs: Sequence[tuple[Path, str]]) -> tuple[Paper, list[RecordError]]:
-    """``paper`` with the full text of the first readable PDF in ``pdfs`` (``(path, record)`` pairs).
-
-    The record's own metadata stays; the PDF fills only gaps (abstract, title, authors, year).
-    When no PDF could be read, each failure comes back as a RecordError (``.record`` is the
-    given record) saying the paper is stored from its metadata; when one was read, the others'
-    failures are not reported (a stale duplicate attachment does not fail a run).
-    """
-    errors: list[RecordError] = []
-    for path, record in pdfs:
-        if not path.is_file():
-            hint = ("a path relative to Zotero's Linked Attachment Base Directory: give that directory"
-                    if str(path).startswith("attachments:") else None)
-            errors.append(RecordError(f"attached PDF not found: {path}; stored from its metadata",
-                                      record=record, hint=hint))
-            continue
-        try:
-            pdf = read_pdf(path)
-        except RecordError as exc:
-            errors.append(RecordError(f"attached PDF {path}: {exc.message}; stored from its metadata", record=record))
-            continue
-        except Exception as exc:  # noqa: BLE001 - one bad file must not stop the batch
-            errors.append(RecordError(f"attached PDF {path} is not readable ({type(exc).__name__}); "
-                                      "stored from its metadata", record=record))
-            continue
-        extra = {**paper.extra, "file_sha256": pdf.extra.get("file_sha256")}
-        return replace(
-            paper, full_text=pdf.full_text, path=str(pdf.path), extra=extra,
-            abstract=paper.abstract or pdf.abstract, title=paper.title or pdf.title,
-            authors=paper.authors or pdf.authors, year=paper.year or pdf.year,
-        ), []
-    return paper, errors
 
 
 def _utc_text(since: datetime) -> str:
@@ -224,34 +126,7 @@ class ZoteroLibrary:
 
     # -- opening ----------------------------------------------------------------------------
     def _snapshot(self) -> Path:
-        names = [DB_NAME, DB_NAME + "-journal", DB_NAME + "-wal"]
-
-        def stats() -> list[tuple[str, int, int]]:
-            out = []
-            for n in names:
-                try:
-                    st = (self.data_dir / n).stat()
-                except FileNotFoundError:
-                    continue
-                out.append((n, st.st_size, st.st_mtime_ns))
-            return out
-
-        for attempt in range(COPY_TRIES):
-            before = stats()
-            try:
-                for n in names:
-                    (self._tmp / n).unlink(missing_ok=True)
-                    if any(s[0] == n for s in before):
-                        shutil.copyfile(self.data_dir / n, self._tmp / n)
-            except FileNotFoundError:
-                pass  # a journal deleted while copying: the file changed, copy again
-            except OSError as exc:
-                raise SourceError(f"cannot copy {self.db_path}: {exc.strerror or exc}") from exc
-            if stats() == before:
-                return self._tmp / DB_NAME
-            time.sleep(COPY_RETRY_WAIT * (attempt + 1))
-        raise LockBusy(f"{self.db_path} kept changing while it was copied (Zotero is writing to it)",
-                       hint="try again in a minute")
+        return snapshot_sqlite(self.db_path, self._tmp, tries=COPY_TRIES, wait=COPY_RETRY_WAIT)
 
     def _open(self, path: Path) -> sqlite3.Connection:
         con = sqlite3.connect(path)
