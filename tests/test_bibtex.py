@@ -207,3 +207,22 @@ def test_second_ingest_of_the_export_changes_nothing(tmp_path, tiny_bert_dir):
     again = db.ingest_papers(read_bibtex(bib))
     assert (again.added, again.updated, again.unchanged) == (0, 0, 7)
     assert "SCIDOCS" in db.get("arxiv:2004.07180").full_text
+
+
+def test_cli_ingest_bibtex_names_bad_entries_and_stores_the_rest(tmp_path, tiny_bert_dir, capsys):
+    import json
+
+    from tests.conftest import run_cli
+    from zsearch.library import Library
+
+    db = tmp_path / "db"
+    assert Library.open(db, model=str(tiny_bert_dir)).embedder  # a database of the tiny model
+    bad = BIB / "malformed.bib"
+    code, out, err = run_cli(["ingest", "bibtex", str(bad), "--db", str(db), "--format", "json"], capsys)
+    report = json.loads(out)
+    assert code == 1 and report["added"] == 3 and len(report["failed"]) == 5
+    assert f"{bad}:40 (notitle2021)" in [f["record"] for f in report["failed"]]
+    bib = bbt_export(tmp_path / "export")
+    code, out, _ = run_cli(["ingest", "bibtex", str(bib), "--db", str(db), "--format", "json"], capsys)
+    assert json.loads(out)["added"] >= 6
+    assert "SCIDOCS" in Library.open(db).get("arxiv:2004.07180").full_text

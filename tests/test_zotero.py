@@ -542,3 +542,28 @@ def test_second_ingest_changes_nothing_and_deletions_apply(tmp_path, tiny_bert_d
     with ZoteroLibrary(lib["dir"]) as z:
         report = db.ingest_papers(z.deletions(stored_zotero_items(db.papers())))
     assert report.deleted == 1 and "doi:10.1186/1752-2897-4-1" not in db.ids() and db.count() == 7
+
+
+def test_cli_ingest_zotero_then_again_reads_nothing_new(tmp_path, tiny_bert_dir, capsys):
+    """`zsearch ingest zotero`: every item, then a second run reads only what Zotero changed since."""
+    import json
+
+    from tests.conftest import run_cli
+    from zsearch.library import Library
+
+    lib = build_library(tmp_path / "zot")
+    db = tmp_path / "db"
+    assert Library.open(db, model=str(tiny_bert_dir)).embedder  # a database of the tiny model
+    args = ["ingest", "zotero", str(lib["dir"]), "--attachments-base", str(lib["base"]), "--db", str(db),
+            "--format", "json"]
+    code, out, err = run_cli(args, capsys)
+    first = json.loads(out)
+    # the missing PDF is named, its item kept
+    assert code == 1 and first["added"] == 8 and "W2XE6KHP" in first["failed"][0]["record"]
+    _, out, _ = run_cli(args, capsys)
+    again = json.loads(out)
+    # changes nothing (items of the newest second are read again: Zotero's clock has 1 s steps)
+    assert again["added"] == again["updated"] == again["deleted"] == 0
+    assert Library.open(db).count() == 8
+    code, out, _ = run_cli([*args, "--all"], capsys)
+    assert json.loads(out)["unchanged"] == 8

@@ -9,9 +9,11 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import time
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -37,6 +39,8 @@ if TYPE_CHECKING:
 
 __all__ = ["IngestReport", "Library"]
 
+# Where `ingest zotero` remembers, per Zotero data directory, the newest dateModified it read.
+ZOTERO_STATE = "zotero-state.json"
 # How long a search caught by a reembed's table switch waits for it to end before reading again.
 SWITCH_WAIT_SECONDS = 5.0
 
@@ -142,6 +146,44 @@ class Library:
         known = self.store.file_hashes(files)  # unchanged bytes: the layout is not parsed again
         return self.ingest_papers(iter_pdfs(files, unchanged=lambda path, sha: known.get(path) == sha),
                                   progress=progress)
+
+    def ingest_zotero(self, data_dir: str | Path | None = None, *, collections: Sequence[str] = (),
+                      tags: Sequence[str] = (), full: bool = False, sync_deletions: bool = False,
+                      attachments_base: str | Path | None = None, read_pdfs: bool = True,
+                      progress: Progress | None = None) -> IngestReport:
+        """Ingest a Zotero library (``zsearch ingest zotero``), read-only from a copy of zotero.sqlite.
+
+        A second run reads only items modified since the first (Zotero's ``dateModified``,
+        remembered per data directory in ``zotero-state.json``); ``full`` reads every item.
+        ``sync_deletions`` withdraws papers whose Zotero item was deleted or trashed.
+        """
+        import json
+
+        from zsearch.sources.zotero import ZoteroLibrary, default_zotero_dir, stored_zotero_items
+
+        state_file = self.home / ZOTERO_STATE
+        state = json.loads(state_file.read_text(encoding="utf-8")) if state_file.is_file() else {}
+        where = Path(data_dir or default_zotero_dir()).expanduser().resolve()
+        since = None if full or not state.get(str(where)) else datetime.fromisoformat(state[str(where)])
+        with self.lock(wait=self._lock_wait(), purpose="zsearch ingest zotero"), \
+                ZoteroLibrary(where, attachments_base=attachments_base) as z:
+            newest = z.last_modified()
+            items: Iterable[Any] = z.papers(since=since, collections=collections, tags=tags, read_pdfs=read_pdfs)
+            if sync_deletions:
+                mine = self.ids("array_has_any(sources, ['zotero'])")
+                items = itertools.chain(items, z.deletions(stored_zotero_items(self.papers(mine))))
+            report = self.ingestor.ingest(items, progress=progress)
+            if newest is not None:  # an item stored without its missing PDF is read again once Zotero changes it
+                state[str(where)] = newest.isoformat()
+                state_file.write_text(json.dumps(state, indent=2) + "\n", encoding="utf-8")
+        return report
+
+    def ingest_bibtex(self, path: str | Path, *, read_pdfs: bool = True,
+                      progress: Progress | None = None) -> IngestReport:
+        """Ingest a ``.bib`` file (``zsearch ingest bibtex``): entries with a ``file`` PDF are read in full."""
+        from zsearch.sources.bibtex import read_bibtex
+
+        return self.ingest_papers(read_bibtex(path, read_pdfs=read_pdfs), progress=progress)
 
     def add_sentence_vectors(self, progress: Progress | None = None) -> int:
         """Give every stored paper that lacks them its sentence vectors; returns how many.

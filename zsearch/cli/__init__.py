@@ -144,6 +144,7 @@ def main(argv: list[str] | None = None) -> int:
 from zsearch.cli import (  # noqa: E402,F401
     core,
     evaluate,  # noqa: E402,F401  (the `eval` group: eval beir, eval clusters)
+    manager,  # ingest zotero, ingest bibtex
     models,
     pipeline,
     review,
