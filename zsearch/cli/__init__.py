@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import functools
 import json
 import os
 import re
@@ -140,6 +141,12 @@ def _click_exception_types() -> tuple[type, ...]:
     return tuple(types)
 
 
+@functools.cache
+def _command() -> Any:
+    """The click command typer builds from ``app`` (built once: ~0.1 s of signature reading per build)."""
+    return typer.main.get_command(app)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point; the one error boundary: library errors become one clean line and an exit code."""
     # Model loading prints tqdm bars and tokenizer warnings of its own: our progress is enough.
@@ -148,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
     click_errors = _click_exception_types()
     try:
         with command_resources:
-            rc = app(args=argv, standalone_mode=False, prog_name="zsearch")
+            rc = _command().main(args=argv, standalone_mode=False, prog_name="zsearch")
     except ZsearchError as exc:
         # the message often quotes user input (an id, a query, a path): never read it as markup
         err.print(line(("error:", "bold red"), f" {exc}"), soft_wrap=True, highlight=False)

@@ -162,8 +162,11 @@ def search(
     mode: str = typer.Option("hybrid", "--mode", help="hybrid (default), dense (vectors only) or bm25 (full text only)."),
     year: Optional[str] = typer.Option(None, "--year", help="Publication year or range: 2021, 2019..2024, 2019.., ..2010."),
     source: Optional[list[str]] = typer.Option(None, "--source", help="Only papers from arxiv, pubmed or pdf (repeat or comma-separate)."),
-    category: Optional[list[str]] = typer.Option(None, "--category", help="arXiv category (cs.CL) or MeSH term, as stored (repeatable)."),
-    author: Optional[list[str]] = typer.Option(None, "--author", help="Part of an author's name, any case (repeatable)."),
+    category: Optional[list[str]] = typer.Option(
+        None, "--category", help="arXiv category (cs.CL) or MeSH heading ('Carcinoma, Hepatocellular'), as stored; "
+        "repeat for several (any of them). Commas split only arXiv categories: cs.IR,cs.CL."),
+    author: Optional[list[str]] = typer.Option(None, "--author", help="Part of an author's name, any case; % and _ are "
+                                               "plain characters (repeatable)."),
     since: Optional[str] = typer.Option(None, "--since", help="Added to the library or published on/after YYYY-MM-DD."),
     queries: Optional[str] = typer.Option(None, "--queries", help="Run one query per line of FILE ('-' = stdin; JSONL lines may set id, k, filters); the model loads once; writes JSONL."),
     log: Optional[Path] = typer.Option(None, "--log", help="Append a record of this search to a search log (JSONL)."),

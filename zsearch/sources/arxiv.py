@@ -22,6 +22,7 @@ from typing import Any
 from zsearch.errors import RecordError, SourceError, UsageError
 from zsearch.papers.identity import ARXIV_NEW_RE, ARXIV_OLD_RE, canonical_id, split_arxiv_version
 from zsearch.papers.model import Paper, display_title
+from zsearch.sources.fields import ascii_int, leading_year
 from zsearch.sources.http import PoliteClient
 from zsearch.sources.xml import parse_xml
 
@@ -39,6 +40,8 @@ ARXIV_MAX_PAGE = 2000
 EMPTY_PAGE_RETRIES = 3
 
 _ID_RE = re.compile(rf"^(?:{ARXIV_NEW_RE.pattern}|{ARXIV_OLD_RE.pattern})$")
+# an entry's id after "arxiv.org/abs/": a new- or old-style id, version at most 9 digits
+_ENTRY_ID_RE = re.compile(r"(?:[0-9]{4}\.[0-9]{4,5}|[a-z][a-z-]+(?:\.[A-Z]{2})?/[0-9]{7})(?:v[0-9]{1,9})?")
 
 
 def arxiv_client(*, interval: float = ARXIV_INTERVAL, **kw: Any) -> PoliteClient:
@@ -61,8 +64,8 @@ def entry_to_paper(entry: Any) -> Paper:
     """One Atom ``<entry>`` -> Paper (version kept in ``extra["arxiv_version"]``)."""
     raw_id = _text(entry, f"{ATOM}id")
     m = re.search(r"arxiv\.org/abs/(.+)$", raw_id)
-    if not m:
-        raise RecordError(f"arXiv entry with an unexpected id {raw_id!r}", record=raw_id or "?")
+    if not m or not _ENTRY_ID_RE.fullmatch(m.group(1)):
+        raise RecordError(f"arXiv entry with an unexpected id {raw_id[:200]!r}", record=raw_id[:200] or "?")
     base, version = split_arxiv_version(m.group(1))
     published = _text(entry, f"{ATOM}published")
     updated = _text(entry, f"{ATOM}updated")
@@ -83,7 +86,7 @@ def entry_to_paper(entry: Any) -> Paper:
         extra["arxiv_updated"] = updated
     if pdf_url:
         extra["pdf_url"] = pdf_url
-    year = int(published[:4]) if published[:4].isdigit() else None
+    year = leading_year(published)
     return Paper(
         id=canonical_id(arxiv_id=base),
         source="arxiv",
@@ -100,6 +103,23 @@ def entry_to_paper(entry: Any) -> Paper:
     )
 
 
+# exceptions a record of unforeseen shape can raise in a parser: that record becomes a
+# RecordError naming the exception's kind, and the records beside it are still read
+UNFORESEEN = (TypeError, ValueError, AttributeError, KeyError, IndexError)
+
+
+def read_entry(entry: Any) -> Paper | RecordError:
+    """:func:`entry_to_paper`, with an unreadable entry returned as its RecordError instead of raised."""
+    try:
+        return entry_to_paper(entry)
+    except RecordError as exc:
+        return exc
+    except UNFORESEEN as exc:
+        raw_id = _text(entry, f"{ATOM}id")[:200]
+        return RecordError(f"unreadable arXiv entry ({exc.__class__.__name__}: {' '.join(str(exc).split())[:200]})",
+                           record=raw_id or "?")
+
+
 class Feed:
     """One parsed Atom page: total results, entries, and arXiv's error message if any."""
 
@@ -114,8 +134,7 @@ def parse_feed(data: bytes, *, what: str = "arXiv feed") -> Feed:
     root = parse_xml(data, what=what)
     if root.tag != f"{ATOM}feed":
         raise SourceError(f"{what}: not an Atom feed (root element {root.tag!r})")
-    total_txt = _text(root, f"{OPENSEARCH}totalResults")
-    total = int(total_txt) if total_txt.isdigit() else None
+    total = ascii_int(_text(root, f"{OPENSEARCH}totalResults"))
     entries = root.findall(f"{ATOM}entry")
     error = None
     if len(entries) == 1 and "/api/errors" in _text(entries[0], f"{ATOM}id"):
@@ -129,13 +148,7 @@ def parse_papers(data: bytes, *, what: str = "arXiv feed") -> list[Paper | Recor
     feed = parse_feed(data, what=what)
     if feed.error:
         raise SourceError(f"{what}: arXiv answered with an error: {feed.error}")
-    out: list[Paper | RecordError] = []
-    for e in feed.entries:
-        try:
-            out.append(entry_to_paper(e))
-        except RecordError as exc:
-            out.append(exc)
-    return out
+    return [read_entry(e) for e in feed.entries]
 
 
 def check_arxiv_id(arxiv_id: str) -> bool:
@@ -223,10 +236,9 @@ class ArxivSource:
                     )
                 return
             for e in feed.entries:
-                try:
-                    p = entry_to_paper(e)
-                except RecordError as exc:
-                    yield exc
+                p = read_entry(e)
+                if isinstance(p, RecordError):
+                    yield p
                     continue
                 if since_iso and p.published and p.published < since_iso:
                     return
@@ -264,10 +276,9 @@ class ArxivSource:
                 continue
             found: set[str] = set()
             for e in feed.entries:
-                try:
-                    p = entry_to_paper(e)
-                except RecordError as exc:
-                    yield exc
+                p = read_entry(e)
+                if isinstance(p, RecordError):
+                    yield p
                     continue
                 found.add(p.arxiv_id or "")
                 found.add(f"{p.arxiv_id}v{_version_of(p)}")
