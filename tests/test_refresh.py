@@ -8,8 +8,12 @@ import :func:`one_model` (concurrency and API-doc tests).
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import re
+import subprocess
+import sys
 import textwrap
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
@@ -463,13 +467,27 @@ def test_first_run_over_the_limit_stops_before_fetching(tmp_path, sources, one_m
         first_run_records({"refresh": {"first_run_limit": -1}})
 
 
+@contextlib.contextmanager
+def lock_held_elsewhere(db: Path, purpose: str):
+    """The writer lock of ``db``, held by another process (this one's is reentrant) for the block."""
+    hold = ("import sys, time\nfrom zsearch.ops.lock import writer_lock\n"
+            "with writer_lock(sys.argv[1], purpose=sys.argv[2]):\n    print('held', flush=True)\n    time.sleep(600)\n")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
+    proc = subprocess.Popen([sys.executable, "-c", hold, str(db), purpose], stdout=subprocess.PIPE, text=True, env=env)
+    try:
+        assert proc.stdout is not None and proc.stdout.readline().strip() == "held"
+        yield proc
+    finally:
+        proc.kill()
+        proc.wait(timeout=30)
+
+
 def test_dry_run_fetches_nothing_and_needs_no_lock(tmp_path, sources, capsys):
-    from zsearch.ops.lock import writer_lock
     from zsearch.ops.watch import Watch, Watches
 
     db = tmp_path / "db"
     Watches(db).add(Watch("se", arxiv="testing", categories=["cs.SE"], since="2026-01-01"))
-    with writer_lock(db, purpose="someone else"):
+    with lock_held_elsewhere(db, "someone else"):
         code, out, err = run_cli(["refresh", "--dry-run", "--format", "json", "--db", str(db)], capsys)
         assert code == 0, err
         plan = json.loads(out)
@@ -497,10 +515,11 @@ def test_library_refresh_honours_the_lock(tmp_path, sources):
     from zsearch.library import Library
 
     lib = Library.open(tmp_path / "db")
-    lib.add_watch("pm", pubmed="cancer")
-    with lib.lock(purpose="a test"):
+    lib.add_watch("pm", pubmed=FIVE)
+    with lock_held_elsewhere(lib.home, "a test"):
         with pytest.raises(LockBusy, match="a test"):
             lib.refresh(wait=0.2)
+    assert sources.requests == []
     with pytest.raises(NotFound):
         lib.remove_watch("nope")
 

@@ -157,7 +157,8 @@ def plan(settings: "Settings", names: list[str] | None = None, *, overlap: float
     watches = Watches(settings.home)
     ov = overlap_days(settings.raw, overlap)
     report = RefreshReport(dry_run=True, overlap_days=ov, prune_older_than_days=prune_days(settings.raw),
-                           started=_now().isoformat(timespec="seconds"))
+                           prune_floor_hours=versions.floor_hours(settings.raw),
+                           first_run_limit=first_run_records(settings.raw), started=_now().isoformat(timespec="seconds"))
     for w in watches.select(names):
         sr = SearchResult(w.name)
         for source in w.sources:
