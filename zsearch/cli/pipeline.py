@@ -139,7 +139,8 @@ def refresh(
     dry_run: bool = typer.Option(False, "--dry-run", help="Show what would be fetched, from which date; fetch nothing."),
     wait: float = typer.Option(0.0, "--wait", help="Seconds to wait for another refresh to finish (default: exit 75 at once)."),
     overlap: Optional[float] = typer.Option(None, "--overlap", help="Days re-fetched before the last success (default 1; $ZSEARCH_REFRESH_OVERLAP_DAYS)."),
-    prune_older_than: Optional[float] = typer.Option(None, "--prune-older-than", help="Delete table versions older than N days (default 7; $ZSEARCH_REFRESH_PRUNE_DAYS)."),
+    prune_older_than: Optional[float] = typer.Option(None, "--prune-older-than", help="Delete table versions older than N days (default 7; $ZSEARCH_REFRESH_PRUNE_DAYS); never those younger than an hour, or pinned by a logged search."),
+    first_run_limit: Optional[int] = typer.Option(None, "--first-run-limit", help="Refuse a first run whose query matches more records (default 50000; $ZSEARCH_REFRESH_FIRST_RUN_LIMIT; 0: no limit)."),
     quiet: bool = typer.Option(False, "-q", "--quiet", help="Log warnings and errors only (the log file still gets everything)."),
 ) -> None:
     """Fetch what is new for every saved search, upsert, index, prune, record. Safe to re-run.
@@ -170,7 +171,8 @@ def refresh(
 
                     lib = Library(settings)
                     report = run_refresh(lib, list(names or []), overlap=overlap,
-                                         prune_older_than=prune_older_than, lock=False)
+                                         prune_older_than=prune_older_than, first_run_limit=first_run_limit,
+                                         lock=False)
             except LockBusy as exc:
                 logging.getLogger("zsearch.ops.refresh").error("%s", exc)
                 if fmt == "json":

@@ -188,6 +188,7 @@ class ArxivSource:
         self.page_size = page_size
         self.empty_page_retries = empty_page_retries
         self.pages = 0  # pages fetched (retries not counted)
+        self.truncated = False  # the last search() stopped at max_results while more results remained
 
     def _fetch(self, params: dict[str, Any], what: str) -> Feed:
         resp = self.client.get(self.url, params=params, what=what)
@@ -214,6 +215,7 @@ class ArxivSource:
         total: int | None = None
         sort_by, order = ("submittedDate", "descending") if since else ("relevance", "descending")
         since_iso = since.isoformat() if since else None
+        self.truncated = False
         while max_results is None or got < max_results:
             n = self.page_size if max_results is None else min(self.page_size, max_results - got)
             params = {"search_query": query, "id_list": "", "sortBy": sort_by, "sortOrder": order,
@@ -235,7 +237,7 @@ class ArxivSource:
                         hint="everything before this page was kept; run the command again later",
                     )
                 return
-            for e in feed.entries:
+            for i, e in enumerate(feed.entries):
                 p = read_entry(e)
                 if isinstance(p, RecordError):
                     yield p
@@ -245,10 +247,34 @@ class ArxivSource:
                 yield p
                 got += 1
                 if max_results is not None and got >= max_results:
+                    # cut short if the next entry on this page is new enough, or pages remain
+                    rest = feed.entries[i + 1:]
+                    if rest:
+                        nxt = _text(rest[0], f"{ATOM}published")[:10]
+                        self.truncated = not since_iso or not nxt or nxt >= since_iso
+                    else:
+                        self.truncated = total is not None and start + len(feed.entries) < total
                     return
             start += len(feed.entries)
             if total is not None and start >= total:
                 return
+
+    def count(self, query: str, *, since: date | None = None) -> int:
+        """How many papers match ``query`` (submitted on or after ``since``): one request.
+
+        The date is folded into the query as ``submittedDate:[YYYYMMDD0000 TO 999912312359]``
+        (arXiv API user manual, section 5.1), the field ``search`` stops at.
+        """
+        if since:
+            query = f"({query}) AND submittedDate:[{since:%Y%m%d}0000 TO 999912312359]"
+        params = {"search_query": query, "id_list": "", "sortBy": "relevance", "sortOrder": "descending",
+                  "start": 0, "max_results": 1}
+        feed = self._fetch(params, f"count of query {query!r}")
+        if feed.error:
+            raise SourceError(f"arXiv rejected query {query!r}: {feed.error}")
+        if feed.total is None:
+            raise SourceError(f"arXiv: the answer to the count of {query!r} gives no total")
+        return feed.total
 
     def lookup(self, ids: Sequence[str]) -> Iterator[Paper | RecordError]:
         """Papers by arXiv id (with or without version); unknown or malformed ids -> RecordError.

@@ -324,6 +324,8 @@ class PubmedSource:
         self.batch = batch
         self.cap = cap
         self.today = today or date.today()
+        self.matched: int | None = None  # records the last search() matched (its first esearch's count)
+        self.capped: list[str] = []  # date ranges of the last search() with more records than `cap`
 
     def _params(self, **kw: Any) -> dict[str, Any]:
         p: dict[str, Any] = {"db": "pubmed", "tool": NCBI_TOOL}
@@ -389,8 +391,9 @@ class PubmedSource:
             raise UsageError("the PubMed query is empty")
         if max_results is not None and max_results < 1:
             raise UsageError("--max must be at least 1")
+        self.capped = []
         first = self.esearch(term, mindate=since, maxdate=self.today if since else None)
-        total = first["count"]
+        total = self.matched = first["count"]
         want = total if max_results is None else min(total, max_results)
         if want == 0:
             return
@@ -411,6 +414,7 @@ class PubmedSource:
             take = min(n, self.cap, want - got)
             label = f"{term!r} {a}..{b}"
             if n > self.cap:
+                self.capped.append(label)
                 yield RecordError(f"PubMed search {label} has {n} records on one day; only {self.cap} can be fetched",
                                   record=label)
             yield from self._fetch_all(hists[(a, b)], take, label)

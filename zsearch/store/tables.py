@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -22,7 +22,7 @@ import numpy as np
 from zsearch.errors import EmptyDatabase, ModelMismatch, NotFound
 from zsearch.papers.identity import key_values, stored_keys
 from zsearch.papers.model import Paper
-from zsearch.store import indexes, migrate
+from zsearch.store import indexes, migrate, versions
 from zsearch.store.commit import COMMIT_JOURNAL, DELETED, commit, delete_passages, fault_point, write_json_atomic
 from zsearch.store.schema import (
     CHUNKS,
@@ -315,6 +315,29 @@ class Store:
         """Fold new rows into the indexes (full-text index created on first use)."""
         indexes.optimize(self.papers, self.chunks)
         self._index_cache = None
+
+    def maintain(self, older_than_days: float, floor: timedelta) -> dict[str, int]:
+        """:meth:`optimize`, pruning versions older than ``older_than_days`` (never younger than
+        ``floor``, never a pinned one; zsearch.store.versions); returns ``{table: versions deleted}``."""
+        before = versions.version_counts(self)
+        indexes.optimize(self.papers, self.chunks, older_than_days=older_than_days, floor=floor)
+        self._index_cache = None
+        after = versions.version_counts(self)
+        return {name: max(n - after.get(name, 0), 0) for name, n in before.items()}
+
+    # -- version pins (zsearch.store.versions) ---------------------------------------------
+    def pin_versions(self, table_versions: Mapping[str, int | None] | None = None) -> dict[str, str]:
+        """Pin the tables' versions (``{"papers": 12, "chunks": 9}``; default: the current ones) so
+        that no prune deletes them; returns ``{table: tag}``."""
+        return versions.tag_versions(self, table_versions)
+
+    def pins(self) -> dict[str, dict[str, int]]:
+        """``{table: {tag: version}}`` of every pin."""
+        return versions.pins(self)
+
+    def unpin(self, tag: str) -> bool:
+        """Remove a pin (``zsearch-v12``); the next prune may then delete its version."""
+        return versions.unpin(self, tag)
 
     def has_fts(self) -> bool:
         return indexes.FTS_INDEX in indexes.index_names(self.papers)
