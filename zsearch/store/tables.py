@@ -6,20 +6,25 @@ tables (via zsearch.store.migrate.Staging) — so how a batch becomes durable is
 
 Vectors are L2-normalised and every vector query names ``cosine`` explicitly: an
 unindexed LanceDB table defaults to L2. ``lancedb`` is imported when a Store opens.
+
+Reads are bounded: :meth:`Store.rows` returns at most a limit of rows (and says so when a
+whole-table read would pass :data:`ROWS_LIMIT`); whole-table work streams Arrow record
+batches (:meth:`Store.iter_rows`, :meth:`Store.iter_vectors`), so ``export --all`` and
+``cluster --all`` hold one batch of rows at a time, never the table.
 """
 
 from __future__ import annotations
 
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from zsearch.errors import EmptyDatabase, ModelMismatch, NotFound
+from zsearch.errors import EmptyDatabase, ModelMismatch, NotFound, UsageError
 from zsearch.papers.identity import key_values, stored_keys
 from zsearch.papers.model import Paper
 from zsearch.store import indexes, migrate
@@ -32,6 +37,8 @@ from zsearch.store.schema import (
     PAPER_COLUMNS,
     PAPERS,
     chunks_schema,
+    dequantize,
+    fit_sentence_columns,
     papers_schema,
     row_to_paper,
 )
@@ -40,6 +47,13 @@ from zsearch.store.sql import IN_LIST_SIZE, sql_in
 # How stale a long-lived reader's view of the tables may get, in seconds: each read checks
 # for a newer version at most this often (0 would check on every read, a cost per query).
 READ_CONSISTENCY_SECONDS = 1.0
+# Rows :meth:`Store.rows` returns when not given a limit; more matching rows is an error
+# that names :meth:`Store.iter_rows`. 10,000 rows of every column (full texts, sentence
+# vectors) is ~100-300 MB of Python objects, the most one list should hold.
+ROWS_LIMIT = 10_000
+# Rows per Arrow record batch of a streamed read: 2,000 abstracts with their vectors are
+# ~10 MB; larger batches buy nothing measurable (benchmarks/scale.py).
+SCAN_BATCH = 2_000
 
 
 def _quiet_lance() -> None:
@@ -122,6 +136,13 @@ class Store:
             self._index_cache = None
         return changed
 
+    def sentences_int8(self) -> bool:
+        """Whether the papers table stores sentence vectors as int8 + scales (schema 4)."""
+        if not self.has_sentences:
+            return True
+        field = self.papers.schema.field("sentence_vectors")
+        return str(field.type.value_type.value_type) == "int8"
+
     @property
     def has_sentences(self) -> bool:
         """Whether the papers table has the sentence columns (schema 2)."""
@@ -152,13 +173,86 @@ class Store:
 
     def rows(self, where: str | None = None, columns: Sequence[str] | None = None,
              limit: int | None = None) -> list[dict[str, Any]]:
+        """Rows matching ``where`` as dicts: at most ``limit``, or all of them up to :data:`ROWS_LIMIT`.
+
+        Without a limit, more than :data:`ROWS_LIMIT` matching rows is a UsageError rather than
+        a silent truncation or an unbounded read: stream those with :meth:`iter_rows`.
+        """
         q = self.papers.search()
         if where:
             q = q.where(where)
         if columns:
             q = q.select(list(columns))
-        q = q.limit(limit if limit is not None else max(self.count(), 1))
-        return q.to_list()
+        if limit is not None:
+            return q.limit(limit).to_list()
+        out = q.limit(ROWS_LIMIT + 1).to_list()
+        if len(out) > ROWS_LIMIT:
+            raise UsageError(f"more than {ROWS_LIMIT} rows match; read them with Store.iter_rows")
+        return out
+
+    def _scan(self, where: str | None, columns: Sequence[str] | None, batch_size: int) -> Any:
+        """A stream of Arrow record batches of the papers table (``columns`` only), in table order."""
+        q = self.papers.search()
+        if where:
+            q = q.where(where)
+        if columns:
+            q = q.select(list(columns))
+        return q.limit(None).to_batches(batch_size)
+
+    def iter_rows(self, where: str | None = None, columns: Sequence[str] | None = None,
+                  batch_size: int = SCAN_BATCH) -> Iterator[list[dict[str, Any]]]:
+        """The rows matching ``where``, as lists of at most ``batch_size`` dicts, one Arrow batch at a time.
+
+        Memory is one batch, whatever the table's size; ``columns`` keeps a read narrow
+        (leave out ``full_text``, ``fts_text`` and the vectors unless they are needed).
+        """
+        if not self.exists:
+            return
+        for batch in self._scan(where, columns, batch_size):
+            if batch.num_rows:
+                yield batch.to_pylist()
+
+    def iter_vectors(self, where: str | None = None, columns: Sequence[str] = ("id",),
+                     batch_size: int = SCAN_BATCH) -> Iterator[tuple[list[dict[str, Any]], np.ndarray]]:
+        """``(rows of columns, their paper vectors as a float32 matrix)`` batch by batch.
+
+        The vectors are sliced from Arrow as numpy, never turned into Python lists.
+        """
+        if not self.exists:
+            return
+        cols = [c for c in columns if c != "vector"]
+        for batch in self._scan(where, [*cols, "vector"], batch_size):
+            if not batch.num_rows:
+                continue
+            vec = batch.column("vector")
+            dim = vec.type.list_size
+            mat = vec.flatten().to_numpy(zero_copy_only=False).reshape(-1, dim).astype(np.float32, copy=False)
+            yield batch.select(cols).to_pylist(), mat
+
+    def ids(self, where: str | None = None) -> list[str]:
+        """Ids of the papers matching ``where`` (all without one), read as one Arrow column."""
+        if not self.exists:
+            return []
+        out: list[str] = []
+        for batch in self._scan(where, ["id"], 50_000):
+            out.extend(batch.column("id").to_pylist())
+        return out
+
+    def count_where(self, where: str | None = None) -> int:
+        """How many papers match ``where`` (scalar indexes answer it without reading rows)."""
+        if not self.exists:
+            return 0
+        return self.papers.count_rows(where) if where else self.papers.count_rows()
+
+    def passing(self, ids: Sequence[str], where: str) -> set[str]:
+        """Those of ``ids`` whose papers match ``where`` (one indexed ``id IN`` lookup per 500 ids)."""
+        out: set[str] = set()
+        ids = list(dict.fromkeys(ids))
+        for i in range(0, len(ids), IN_LIST_SIZE):
+            part = ids[i : i + IN_LIST_SIZE]
+            rows = self.rows(f"({where}) AND {sql_in('id', part)}", ["id"], limit=len(part))
+            out.update(r["id"] for r in rows)
+        return out
 
     def get_rows(self, ids: Sequence[str], columns: Sequence[str] | None = None) -> dict[str, dict[str, Any]]:
         out: dict[str, dict[str, Any]] = {}
@@ -181,8 +275,9 @@ class Store:
         ids = list(dict.fromkeys(ids))
         if not ids or not self.has_sentences:
             return {}
-        tbl = (self.papers.search().where(sql_in("id", ids)).select(["id", "vector", "sentences", "sentence_vectors"])
-               .limit(len(ids)).to_arrow())
+        scaled = "sentence_scales" in self.papers.schema.names
+        cols = ["id", "vector", "sentences", "sentence_vectors", *(["sentence_scales"] if scaled else [])]
+        tbl = self.papers.search().where(sql_in("id", ids)).select(cols).limit(len(ids)).to_arrow()
         if not tbl.num_rows:
             return {}
         dim = tbl.schema.field("vector").type.list_size
@@ -190,6 +285,11 @@ class Store:
         sv = tbl.column("sentence_vectors").combine_chunks()
         counts = pc.fill_null(pc.list_value_length(sv), 0).to_numpy(zero_copy_only=False)
         flat = sv.flatten().flatten().to_numpy(zero_copy_only=False).reshape(-1, dim)
+        if flat.dtype == np.int8:  # schema 4: int8 rows times their scales (zsearch.store.schema.quantize)
+            scales = tbl.column("sentence_scales").combine_chunks().flatten().to_numpy(zero_copy_only=False)
+            flat = dequantize(flat, scales)
+        else:
+            flat = flat.astype(np.float32, copy=False)
         texts = tbl.column("sentences").to_pylist()
         out: dict[str, tuple[np.ndarray, np.ndarray, list[str]]] = {}
         at = 0
@@ -250,7 +350,15 @@ class Store:
     # -- the write API -------------------------------------------------------------------
     def write(self, paper_rows: list[dict[str, Any]], chunk_rows: list[dict[str, Any]],
               replace_chunks_of: Sequence[str]) -> None:
-        """Commit one batch of paper rows and passages to the live tables (see :func:`commit`)."""
+        """Commit one batch of paper rows and passages to the live tables (see :func:`commit`).
+
+        Sentence vectors are first put in the table's format (int8 + scales, or float32 in a
+        table not yet converted: zsearch.store.schema.fit_sentence_columns).
+        """
+        int8 = self.sentences_int8()
+        paper_rows = [fit_sentence_columns(r, int8=int8) for r in paper_rows]
+        if paper_rows and "sentence_scales" not in self.papers.schema.names:  # a table no model has opened yet
+            paper_rows = [{k: v for k, v in r.items() if k != "sentence_scales"} for r in paper_rows]
         commit(self.papers, self.chunks, paper_rows, chunk_rows, replace_chunks_of, self.home / COMMIT_JOURNAL)
 
     def interrupted(self) -> list[tuple[str, str | None]]:
@@ -312,8 +420,15 @@ class Store:
 
     # -- indexes (zsearch.store.indexes) -------------------------------------------------
     def optimize(self) -> None:
-        """Fold new rows into the indexes (full-text index created on first use)."""
+        """Fold new rows into the indexes (full-text index created on first use).
+
+        Writers call it, holding the writer lock, so it is also where a table made before
+        schema 4 gets its sentence vectors converted to int8, once (migrate.compact_sentence_vectors).
+        """
+        if self.exists and self.has_sentences and not self.sentences_int8():
+            migrate.compact_sentence_vectors(self.papers)
         indexes.optimize(self.papers, self.chunks)
+        indexes.ensure_passage_indexes(self.chunks)
         self._index_cache = None
 
     def has_fts(self) -> bool:
