@@ -287,7 +287,7 @@ class Store:
         flat = sv.flatten().flatten().to_numpy(zero_copy_only=False).reshape(-1, dim)
         if flat.dtype == np.int8:  # schema 4: int8 rows times their scales (zsearch.store.schema.quantize)
             scales = tbl.column("sentence_scales").combine_chunks().flatten().to_numpy(zero_copy_only=False)
-            flat = dequantize(flat, scales)
+            flat = dequantize(flat, scales, unit=True)
         else:
             flat = flat.astype(np.float32, copy=False)
         texts = tbl.column("sentences").to_pylist()
