@@ -19,6 +19,7 @@ from zsearch.papers.model import Paper
 from zsearch.search.config import DEFAULT_CONFIG, NO_SENTENCE_CONFIG, SearchConfig
 from zsearch.ingest.sentences import MAX_SENTENCES, paper_sentences, split_sentences
 from zsearch.search.sentences import best_sentence, mix
+from zsearch.store.schema import stored_sentence_vectors
 
 # -- pure functions ------------------------------------------------------------------------
 
@@ -107,7 +108,7 @@ def test_ingest_stores_one_vector_per_title_and_abstract_sentence(sdb) -> None: 
     # the stored vectors are the model's vectors of those sentences
     p = papers[0]
     want = lib.embedder.encode_documents(rows[p.id]["sentences"])
-    got = np.asarray(rows[p.id]["sentence_vectors"], dtype=np.float32)
+    got = stored_sentence_vectors(lib.store.get_rows([p.id], ["id", "sentence_vectors", "sentence_scales"])[p.id])
     assert float(np.min(np.sum(want * got, axis=1))) > 0.9999
     assert lib.stats()["sentence_vectors"] == 40
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import itertools
 import os
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -30,8 +30,9 @@ from zsearch.search.config import DEFAULT_CONFIG, NO_SENTENCE_CONFIG, SearchConf
 from zsearch.search.filters import Filters, where_of
 from zsearch.search.pipeline import hybrid_search
 from zsearch.store.migrate import JOURNAL, finish_interrupted_switch
-from zsearch.store.schema import PAPER_COLUMNS, row_to_paper
-from zsearch.store.tables import COMMIT_JOURNAL, Store
+from zsearch.store.schema import HEAD_COLUMNS, PAPER_COLUMNS, row_to_paper
+from zsearch.store.commit import COMMIT_JOURNAL
+from zsearch.store.tables import Store
 
 if TYPE_CHECKING:
     from zsearch.embedding.embedder import Embedder
@@ -307,12 +308,22 @@ class Library:
     def papers(self, ids: Sequence[str] | None = None) -> list[Paper]:
         """Papers by id, in the order given (all papers when ``ids`` is None)."""
         if ids is None:
-            return [row_to_paper(r) for r in self.store.rows(columns=PAPER_COLUMNS)] if self.store.exists else []
+            return list(self.iter_papers(full_text=True))
         rows = self.store.get_rows(ids, PAPER_COLUMNS)
         missing = [i for i in ids if i not in rows]
         if missing:
             raise NotFound(f"no paper with id {missing[0]!r}")
         return [row_to_paper(rows[i]) for i in ids]
+
+    def iter_papers(self, where: str | None = None, *, full_text: bool = False) -> Iterator[Paper]:
+        """Every paper matching ``where`` (all without one), streamed batch by batch; bodies only if asked."""
+        for batch in self.store.iter_rows(where, PAPER_COLUMNS if full_text else HEAD_COLUMNS):
+            yield from (row_to_paper(r) for r in batch)
+
+    def iter_papers_with_vectors(self, where: str | None = None) -> Iterator[tuple[list[Paper], np.ndarray]]:
+        """``(papers without bodies, their vectors)`` batch by batch, for whole-database work (``cluster --all``)."""
+        for rows, vectors in self.store.iter_vectors(where, HEAD_COLUMNS):
+            yield [row_to_paper(r) for r in rows], vectors
 
     def count(self) -> int:
         """How many papers are stored (0 for a new database)."""
@@ -328,9 +339,7 @@ class Library:
 
     def ids(self, where: str | None = None) -> list[str]:
         """Ids of the papers matching a LanceDB SQL condition (all papers without one)."""
-        if not self.store.exists:
-            return []
-        return [r["id"] for r in self.store.rows(where, ["id"])]
+        return self.store.ids(where)
 
     def vectors(self, ids: Sequence[str]) -> np.ndarray:
         """Paper-level vectors (L2-normalised), one row per id, in order."""
@@ -347,9 +356,10 @@ class Library:
             return out
         out["papers"] = st.count()
         by: dict[str, int] = {}
-        for r in st.rows(columns=["sources"]):
-            for s in r.get("sources") or ["?"]:
-                by[s] = by.get(s, 0) + 1
+        for batch in st.iter_rows(columns=["sources"]):
+            for r in batch:
+                for s in r.get("sources") or ["?"]:
+                    by[s] = by.get(s, 0) + 1
         out["by_source"] = dict(sorted(by.items()))
         out["chunks"] = st.count_chunks()
         # papers carrying sentence vectors (the sentence stage; 0 for long-context models)

@@ -131,20 +131,18 @@ def export(
 
     Example: zsearch cluster "sleep apnea" --format json > c.json && zsearch export --format ris --cluster-json c.json -o review.ris
     """
-    from zsearch.review.export import EXPORT_FORMATS, export_papers
+    from zsearch.review.export import EXPORT_FORMATS, write_export, write_export_file
     from zsearch.review.select import export_selection
 
     check_format(fmt, EXPORT_FORMATS)
     lib = _open(db)
     papers, themes = export_selection(lib, query=query, k=k, ids_file=ids, cluster_json=cluster_json_file,
                                       all_papers=all_papers, where=where)
-    text = export_papers(papers, fmt, themes)
     if output:
-        output.parent.mkdir(parents=True, exist_ok=True)
-        output.write_text(text, encoding="utf-8")
-        err.print(f"wrote {len(papers)} papers to {output}")
+        n = write_export_file(output, papers, fmt, themes)
+        err.print(f"wrote {n} papers to {output}")
     else:
-        sys.stdout.write(text)
+        write_export(papers, fmt, sys.stdout, themes)
         sys.stdout.flush()
 
 

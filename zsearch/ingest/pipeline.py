@@ -201,7 +201,7 @@ class Ingestor:
         st = self.store
         if not emb.sentence_vectors or not st.count():
             return 0
-        todo = [r["id"] for r in st.rows(f"NOT ({HAS_SENTENCES})", ["id"])]
+        todo = st.ids(f"NOT ({HAS_SENTENCES})")
         done = 0
         for start in range(0, len(todo), batch):
             rows = st.get_rows(todo[start : start + batch])

@@ -87,7 +87,7 @@ def reembed(
     report = ReembedReport(emb.model_id, emb.dim, info[0], info[1])
     staging = store.stage(emb.model_id, emb.dim)
     done = staging.hashes()  # what an interrupted run already staged, by content hash
-    live = {r["id"]: r["content_hash"] for r in store.rows(columns=["id", "content_hash"])}
+    live = {r["id"]: r["content_hash"] for b in store.iter_rows(columns=["id", "content_hash"]) for r in b}
     stale = [i for i in done if i not in live or done[i] != live[i]]
     if stale:  # papers changed or deleted since they were staged
         staging.discard(stale)

@@ -8,6 +8,11 @@ screening tools (ASReview, Rayyan, Zotero) can filter by it.
 Column names of the CSV follow ASReview's reader (``title``, ``abstract``, ``authors``,
 ``keywords``, ``doi``), so the file loads there as it is.
 
+:func:`write_export` streams: it writes :data:`EXPORT_BATCH` papers at a time to a file, so
+``export --all`` holds one batch in memory whatever the database's size, and writes the
+same bytes as :func:`export_papers` (RIS numbering and BibTeX citation keys run on across
+batches).
+
 A ``zsearch cluster`` result is written as one JSON object (:func:`cluster_json`) or one
 flat record per paper (:func:`cluster_records`); :func:`themes_from_cluster_json` reads the
 object back, so ``zsearch export --cluster-json`` can put each paper's theme in its keywords.
@@ -17,12 +22,14 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
+import os
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 from zsearch.errors import NotFound, UsageError
 from zsearch.papers.model import Paper
@@ -31,6 +38,9 @@ if TYPE_CHECKING:
     from zsearch.review.cluster import Clustering
 
 EXPORT_FORMATS = ("bibtex", "ris", "csv", "jsonl")
+# Papers formatted and written at a time by write_export: a batch of abstracts is ~1-2 MB of
+# text, and writing in batches keeps an export's memory flat (benchmarks/scale.py).
+EXPORT_BATCH = 1_000
 # Columns of `zsearch cluster --format csv/jsonl`: where the paper sits, then what it is.
 CLUSTER_COLUMNS = ("theme", "label", "rank", "distance", "id", "year", "title", "doi", "url")
 CSV_COLUMNS = (
@@ -110,10 +120,30 @@ def ris_record(paper: Paper, theme: tuple[int, str] | None = None) -> dict[str, 
 
 def to_ris(papers: Iterable[Paper], themes: Mapping[str, tuple[int, str]] | None = None) -> str:
     """RIS text for ``papers`` (readable by Zotero, EndNote, ASReview and rispy)."""
+    return "".join(_ris_parts(papers, themes or {}))
+
+
+def _ris_parts(papers: Iterable[Paper], themes: Mapping[str, tuple[int, str]]) -> Iterator[str]:
+    """RIS text batch by batch; records are numbered on across batches, as one rispy.dumps would."""
     import rispy
 
-    themes = themes or {}
-    return rispy.dumps([ris_record(p, themes.get(p.id)) for p in papers])
+    class Numbered(rispy.RisWriter):  # rispy numbers from 1 per call; a batch starts where the last ended
+        start = 0
+
+        def set_header(self, count: int) -> str:
+            return f"{count + self.start}."
+
+    writer = Numbered()
+    for batch in _batches(papers):
+        text = writer.formats([ris_record(p, themes.get(p.id)) for p in batch])
+        yield ("\n" if writer.start else "") + text  # rispy's blank line between two records
+        writer.start += len(batch)
+
+
+def _batches(papers: Iterable[Paper], size: int = EXPORT_BATCH) -> Iterator[list[Paper]]:
+    it = iter(papers)
+    while batch := list(itertools.islice(it, size)):
+        yield batch
 
 
 # -- BibTeX -----------------------------------------------------------------------------
@@ -195,21 +225,28 @@ def bibtex_entry(paper: Paper, key: str, theme: tuple[int, str] | None = None) -
 
 def to_bibtex(papers: Iterable[Paper], themes: Mapping[str, tuple[int, str]] | None = None) -> str:
     """BibTeX text for ``papers``; citation keys are made unique with a, b, c… suffixes."""
+    return "".join(_bibtex_parts(papers, themes or {}))
+
+
+def _bibtex_parts(papers: Iterable[Paper], themes: Mapping[str, tuple[int, str]]) -> Iterator[str]:
+    """BibTeX text batch by batch, citation keys unique across all batches."""
     import bibtexparser
     from bibtexparser.library import Library as BibLibrary
 
-    themes = themes or {}
-    lib = BibLibrary()
     used: set[str] = set()
-    for p in papers:
-        base = citation_key(p)
-        key, n = base, 0
-        while key in used:
-            key = f"{base}{_suffix(n)}"
-            n += 1
-        used.add(key)
-        lib.add(bibtex_entry(p, key, themes.get(p.id)))
-    return bibtexparser.write_string(lib)
+    first = True
+    for batch in _batches(papers):
+        lib = BibLibrary()
+        for p in batch:
+            base = citation_key(p)
+            key, n = base, 0
+            while key in used:
+                key = f"{base}{_suffix(n)}"
+                n += 1
+            used.add(key)
+            lib.add(bibtex_entry(p, key, themes.get(p.id)))
+        yield ("" if first else "\n\n") + bibtexparser.write_string(lib)  # bibtexparser's gap between entries
+        first = False
 
 
 def _suffix(n: int) -> str:
@@ -247,37 +284,93 @@ def flat_record(paper: Paper, theme: tuple[int, str] | None = None) -> dict[str,
 
 def to_csv(papers: Iterable[Paper], themes: Mapping[str, tuple[int, str]] | None = None) -> str:
     """CSV with ASReview-compatible columns; list cells are joined with ``"; "``."""
-    themes = themes or {}
+    return "".join(_csv_parts(papers, themes or {}))
+
+
+def _csv_parts(papers: Iterable[Paper], themes: Mapping[str, tuple[int, str]]) -> Iterator[str]:
     buf = io.StringIO()
     w = csv.DictWriter(buf, fieldnames=list(CSV_COLUMNS), lineterminator="\n")
     w.writeheader()
-    for p in papers:
-        rec = flat_record(p, themes.get(p.id))
-        w.writerow(
-            {
-                k: "; ".join(map(str, v)) if isinstance(v, list) else ("" if v is None else v)
-                for k, v in rec.items()
-            }
-        )
-    return buf.getvalue()
+    for batch in _batches(papers):
+        for p in batch:
+            rec = flat_record(p, themes.get(p.id))
+            w.writerow(
+                {
+                    k: "; ".join(map(str, v)) if isinstance(v, list) else ("" if v is None else v)
+                    for k, v in rec.items()
+                }
+            )
+        yield buf.getvalue()
+        buf.seek(0)
+        buf.truncate()
+    if buf.tell():  # no papers: the header alone
+        yield buf.getvalue()
 
 
 def to_jsonl(papers: Iterable[Paper], themes: Mapping[str, tuple[int, str]] | None = None) -> str:
     """One JSON object per line (the CSV's fields, lists kept as lists)."""
-    themes = themes or {}
-    return "".join(
-        json.dumps(flat_record(p, themes.get(p.id)), ensure_ascii=False) + "\n" for p in papers
-    )
+    return "".join(_jsonl_parts(papers, themes or {}))
+
+
+def _jsonl_parts(papers: Iterable[Paper], themes: Mapping[str, tuple[int, str]]) -> Iterator[str]:
+    for batch in _batches(papers):
+        yield "".join(json.dumps(flat_record(p, themes.get(p.id)), ensure_ascii=False) + "\n" for p in batch)
+
+
+_PARTS = {"bibtex": _bibtex_parts, "ris": _ris_parts, "csv": _csv_parts, "jsonl": _jsonl_parts}
+
+
+def _check_format(fmt: str) -> None:
+    if fmt not in _PARTS:
+        raise UsageError(f"unknown export format {fmt!r}; choose one of: {', '.join(EXPORT_FORMATS)}")
 
 
 def export_papers(
     papers: Sequence[Paper], fmt: str, themes: Mapping[str, tuple[int, str]] | None = None
 ) -> str:
     """The text of ``papers`` in ``fmt`` (one of :data:`EXPORT_FORMATS`)."""
-    writers = {"bibtex": to_bibtex, "ris": to_ris, "csv": to_csv, "jsonl": to_jsonl}
-    if fmt not in writers:
-        raise UsageError(f"unknown export format {fmt!r}; choose one of: {', '.join(EXPORT_FORMATS)}")
-    return writers[fmt](papers, themes)
+    _check_format(fmt)
+    return "".join(_PARTS[fmt](papers, themes or {}))
+
+
+def write_export(papers: Iterable[Paper], fmt: str, out: TextIO,
+                 themes: Mapping[str, tuple[int, str]] | None = None) -> int:
+    """Write ``papers`` in ``fmt`` to ``out`` batch by batch (the bytes of :func:`export_papers`); returns how many."""
+    _check_format(fmt)
+    counted = _Counted(papers)
+    for part in _PARTS[fmt](counted, themes or {}):
+        out.write(part)
+    return counted.n
+
+
+def write_export_file(path: Path, papers: Iterable[Paper], fmt: str,
+                      themes: Mapping[str, tuple[int, str]] | None = None) -> int:
+    """:func:`write_export` into ``path`` via a temporary file beside it, so a failed export leaves no half file."""
+    _check_format(fmt)
+    if path.exists() and not path.is_file():  # /dev/null, a pipe: written as it is
+        with open(path, "w", encoding="utf-8") as fh:
+            return write_export(papers, fmt, fh, themes)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.part")
+    try:
+        with open(tmp, "w", encoding="utf-8") as fh:
+            n = write_export(papers, fmt, fh, themes)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return n
+
+
+class _Counted:
+    """An iterable that counts what passed through it."""
+
+    def __init__(self, items: Iterable[Paper]):
+        self.items, self.n = items, 0
+
+    def __iter__(self) -> Iterator[Paper]:
+        for item in self.items:
+            self.n += 1
+            yield item
 
 
 # -- inputs: id lists and cluster results -------------------------------------------------

@@ -4,12 +4,16 @@
 ``--ids FILE`` (``-`` = stdin; see :func:`zsearch.review.export.read_id_list` for what the
 file may hold), ``--all`` (narrowed by ``--where``) or, for export, ``--cluster-json``.
 :func:`cluster_selection` then clusters the chosen papers (:func:`zsearch.review.cluster.cluster_papers`).
+
+``--all`` never reads the whole table at once: an export streams the papers (no bodies) batch
+by batch into the writer, and a clustering reads ids, titles, abstracts and vectors in one
+streamed pass instead of every paper with its full text and then every vector by id.
 """
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, TextIO
@@ -33,6 +37,10 @@ class PaperSource(Protocol):
     def ids(self, where: str | None = ...) -> list[str]: ...
 
     def papers(self, ids: Sequence[str] | None = ...) -> list[Paper]: ...
+
+    def iter_papers(self, where: str | None = ..., *, full_text: bool = ...) -> Iterator[Paper]: ...
+
+    def iter_papers_with_vectors(self, where: str | None = ...) -> Iterator[tuple[list[Paper], np.ndarray]]: ...
 
     def vectors(self, ids: Sequence[str]) -> np.ndarray: ...
 
@@ -72,12 +80,7 @@ def select_papers(
     Returns the ids and which selection gave them (one of :data:`SELECTIONS`). ``where``
     narrows a search or ``--all``; ``top`` is how many search results.
     """
-    chosen = [name for name, on in (("a query", bool(query)), ("--ids", bool(ids_file)), ("--all", all_papers)) if on]
-    if len(chosen) != 1:
-        raise UsageError(
-            "give exactly one of: a query, --ids FILE or --all"
-            + (f" (got {', '.join(chosen)})" if chosen else "")
-        )
+    _check_one(query, ids_file, all_papers)
     if query:
         hits = lib.search(query, k=top, **where_filters(where))
         return [h.id for h in hits], "search"
@@ -86,9 +89,16 @@ def select_papers(
         if not ids:
             raise UsageError(f"no paper ids in {ids_file}")
         return ids, "ids"
-    if where:
-        return lib.ids(where), "all"
-    return [p.id for p in lib.papers()], "all"
+    return lib.ids(where), "all"
+
+
+def _check_one(query: str | None, ids_file: str | None, all_papers: bool) -> None:
+    chosen = [name for name, on in (("a query", bool(query)), ("--ids", bool(ids_file)), ("--all", all_papers)) if on]
+    if len(chosen) != 1:
+        raise UsageError(
+            "give exactly one of: a query, --ids FILE or --all"
+            + (f" (got {', '.join(chosen)})" if chosen else "")
+        )
 
 
 def export_selection(
@@ -100,13 +110,20 @@ def export_selection(
     cluster_json: Path | None,
     all_papers: bool,
     where: str | None,
-) -> tuple[list[Paper], dict[str, tuple[int, str]]]:
-    """The papers ``zsearch export`` writes, and ``id -> (theme, label)`` when they come from a cluster result."""
+) -> tuple[Iterable[Paper], dict[str, tuple[int, str]]]:
+    """The papers ``zsearch export`` writes, and ``id -> (theme, label)`` when they come from a cluster result.
+
+    ``--all`` gives a stream (papers without bodies, read batch by batch as the writer takes
+    them: zsearch.review.export.write_export); the other selections a list.
+    """
     if cluster_json:
         if query or ids_file or all_papers:
             raise UsageError("give exactly one of: --query, --ids, --cluster-json or --all")
         chosen, themes = read_cluster_json(cluster_json)
     else:
+        _check_one(query, ids_file, all_papers)
+        if all_papers:
+            return lib.iter_papers(where), {}
         chosen, _ = select_papers(lib, query=query, top=k, ids_file=ids_file, all_papers=all_papers, where=where)
         themes = {}
     return lib.papers(chosen), themes
@@ -161,11 +178,31 @@ def cluster_selection(
     ``k`` is a number or ``"auto"``; ``method`` the vector preparation (default:
     :data:`zsearch.review.cluster.DEFAULT_METHOD`).
     """
-    chosen, how = select_papers(lib, query=question, top=top, ids_file=ids_file, all_papers=all_papers, where=where)
+    if all_papers and not (question or ids_file):
+        chosen, papers, vectors = _read_all(lib, where)
+        how = "all"
+    else:
+        chosen, how = select_papers(lib, query=question, top=top, ids_file=ids_file, all_papers=all_papers,
+                                    where=where)
+        papers, vectors = {}, np.zeros((0, 0), np.float32)
     if not chosen:
         raise UsageError("no papers to cluster" + (" pass the filter" if where else ""))
-    papers = {p.id: p for p in lib.papers(chosen)}
-    vectors = lib.vectors(chosen)
+    if how != "all":
+        papers = {p.id: p for p in lib.papers(chosen)}
+        vectors = lib.vectors(chosen)
     texts = [papers[i].head_text for i in chosen]
     c = cluster_papers(chosen, vectors, texts, k=k, seed=seed, method=method or DEFAULT_METHOD)
     return ClusterRun(question, chosen, how, papers, vectors, texts, c, top, ids_file, where)
+
+
+def _read_all(lib: PaperSource, where: str | None) -> tuple[list[str], dict[str, Paper], np.ndarray]:
+    """Ids (table order), papers without bodies and their vectors, in one streamed pass."""
+    ids: list[str] = []
+    papers: dict[str, Paper] = {}
+    parts: list[np.ndarray] = []
+    for batch, vectors in lib.iter_papers_with_vectors(where):
+        for p in batch:
+            ids.append(p.id)
+            papers[p.id] = p
+        parts.append(vectors)
+    return ids, papers, (np.concatenate(parts) if parts else np.zeros((0, 0), np.float32))

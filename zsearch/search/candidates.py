@@ -5,6 +5,10 @@ the LanceDB prefilter applied first:
 
 * **dense** — a paper's score is the better of its title+abstract vector and its best passage
   (MaxP, Dai & Callan 2019), so the body of a long paper counts, not only its first 256 tokens.
+  Filters name paper columns, which the passages table lacks: a filtered passage search
+  (:func:`passage_hits`) prefilters on ``paper_id`` when few papers pass, and otherwise
+  searches the passages unfiltered, deep enough for the filter's share of papers, keeping
+  those whose paper passes — never one ``IN`` list of every passing paper.
 * **bm25** — LanceDB's native full-text index over title, abstract and body.
 * **title** — BM25 over the title alone (field weighting: a query term in the title says
   more than the same term deep in the body), when the title index exists.
@@ -45,8 +49,47 @@ class Candidates:
     sentence: dict[str, str] = field(default_factory=dict)  # id -> its best sentence
 
 
-def _allowed_ids(store: Store, where: str) -> list[str]:
-    return [r["id"] for r in store.rows(where, ["id"])]
+# Papers passing a filter up to which a passage search prefilters on ``paper_id IN (...)``
+# (an index look-up of that many keys: 4 IN lists of zsearch.store.sql.IN_LIST_SIZE);
+# above it the unfiltered search with a post-filter reads fewer rows (benchmarks/scale.py).
+PREFILTER_PAPERS = 2_000
+# How much deeper than the filter's share of papers predicts a post-filtered passage search
+# reads first, and by how much it deepens when that was not enough (each round is one search).
+OVERFETCH, DEEPEN = 2.0, 4
+
+
+def passage_hits(store: Store, qvec: np.ndarray, need: int, where: str | None = None,
+                 *, nprobes: int | None = None, refine: int | None = None) -> list[dict[str, Any]]:
+    """The ``need`` passages nearest ``qvec`` (``paper_id``, ``text``, ``_distance``) among papers passing ``where``.
+
+    Unfiltered: one search. Filtered, with few passing papers (<= :data:`PREFILTER_PAPERS`):
+    one search prefiltered on their ids. Otherwise the passages are searched unfiltered to
+    ``need / share * OVERFETCH`` and those of passing papers kept (one ``id IN`` look-up of
+    the candidates' papers), deepening until ``need`` are kept or every passage was read, so
+    with an exact (flat) search the result is what a prefilter would give.
+    """
+    def search(limit: int, prefilter: str | None = None) -> list[dict[str, Any]]:
+        q = _tune_ann(store.chunks.search(qvec, vector_column_name="vector").distance_type("cosine"), nprobes, refine)
+        if prefilter:
+            q = q.where(prefilter, prefilter=True)
+        return q.select(["paper_id", "text", "_distance"]).limit(limit).to_list()
+
+    if not where:
+        return search(need)
+    passing = store.count_where(where)
+    if passing == 0:
+        return []
+    if passing <= PREFILTER_PAPERS:
+        return search(need, sql_in("paper_id", store.ids(where)))
+    total = store.count_chunks()
+    limit = min(total, max(need, int(need * OVERFETCH * max(store.count(), 1) / passing)))
+    while True:
+        rows = search(limit)
+        ok = store.passing([r["paper_id"] for r in rows], where)
+        kept = [r for r in rows if r["paper_id"] in ok]
+        if len(kept) >= need or limit >= total or len(rows) < limit:
+            return kept[:need]
+        limit = min(total, limit * DEEPEN)
 
 
 def dense_candidates(store: Store, qvec: np.ndarray, depth: int, where: str | None = None,
@@ -59,12 +102,8 @@ def dense_candidates(store: Store, qvec: np.ndarray, depth: int, where: str | No
         q = q.where(where, prefilter=True)
     for r in q.select(["id", "_distance"]).limit(depth).to_list():
         c.dense_score[r["id"]] = 1.0 - float(r["_distance"])
-    if store.chunks.count_rows():
-        cq = store.chunks.search(qvec, vector_column_name="vector").distance_type("cosine")
-        if where:
-            # filters name paper columns: restrict passages to the papers that pass them
-            cq = cq.where(sql_in("paper_id", _allowed_ids(store, where)), prefilter=True)
-        for r in cq.select(["paper_id", "text", "_distance"]).limit(depth * PASSAGE_DEPTH_FACTOR).to_list():
+    if store.count_chunks():
+        for r in passage_hits(store, qvec, depth * PASSAGE_DEPTH_FACTOR, where, nprobes=nprobes, refine=refine):
             s = 1.0 - float(r["_distance"])
             pid = r["paper_id"]
             if s > c.dense_score.get(pid, -2.0):

@@ -2,9 +2,14 @@
 
 Scalar indexes make filters prefilters that cost an index lookup: BTREE on ``year`` and
 ``added`` (ranges), BITMAP on ``source`` (few distinct values), LABEL_LIST on ``sources``
-and ``categories`` (``array_has_any``). The BM25 index covers ``fts_text`` (title, abstract,
-body) and a second one ``title`` (field weighting). Above :data:`ANN_THRESHOLD` rows an
-IVF_RQ vector index is built; ``optimize()`` folds new rows into every index.
+and ``categories`` (``array_has_any``). BTREE on ``id`` and the identifier columns
+(``arxiv_id``, ``pmid``, ``doi``, ``path``) turns the ``id IN (...)`` reads of every search
+and the identifier look-ups of every ingest batch into index look-ups instead of scans, and
+BTREE on ``chunks.paper_id`` does the same for a paper's passages (benchmarks/scale.py:
+docs/benchmarks.md, "Scale"). The BM25 index covers ``fts_text`` (title, abstract, body) and
+a second one ``title`` (field weighting). Above :data:`ANN_THRESHOLD` rows an IVF_RQ vector
+index is built, on the papers and on the passages; ``optimize()`` folds new rows into every
+index.
 """
 
 from __future__ import annotations
@@ -24,6 +29,10 @@ ANN_THRESHOLD = 100_000
 # search is >= 0.97 at 100k rows (docs/benchmarks.md, "Search latency").
 ANN_NPROBES = 32
 ANN_REFINE = 10
+# Columns looked up by value: ``id`` (every search's candidates, every ingest's stored rows)
+# and the identifier columns of zsearch.papers.identity (every ingest batch's folding).
+IDENTIFIER_COLUMNS = ("id", "arxiv_id", "pmid", "doi", "path")
+PASSAGE_PAPER_INDEX = "paper_id_idx"
 
 
 def ann_threshold() -> int:
@@ -61,15 +70,27 @@ def ensure_search_indexes(papers: Any) -> None:
     have = index_names(papers)
     wanted = [("year", BTree(), "year_idx"), ("added", BTree(), "added_idx"), ("source", Bitmap(), "source_idx"),
               ("sources", LabelList(), "sources_idx"), ("categories", LabelList(), "categories_idx"),
-              ("title", FTS(), "title_idx")]
+              ("title", FTS(), "title_idx"),
+              *((column, BTree(), f"{column}_idx") for column in IDENTIFIER_COLUMNS)]
     for column, config, name in wanted:
         if name not in have:
             papers.create_index(column, config=config, replace=True, name=name)
     ensure_vector_index(papers)
 
 
+def ensure_passage_indexes(chunks: Any) -> None:
+    """BTREE on ``chunks.paper_id`` (a paper's passages by index), and the ANN index above the threshold."""
+    from lancedb.index import BTree
+
+    if not chunks.count_rows():
+        return
+    if PASSAGE_PAPER_INDEX not in index_names(chunks):
+        chunks.create_index("paper_id", config=BTree(), replace=True, name=PASSAGE_PAPER_INDEX)
+    ensure_vector_index(chunks)
+
+
 def ensure_vector_index(papers: Any, threshold: int | None = None, *, force: bool = False) -> bool:
-    """Build the IVF_RQ index once the table holds ``threshold`` rows; True if one exists after.
+    """Build the IVF_RQ index once the table (papers or chunks) holds ``threshold`` rows; True if one exists after.
 
     Below the threshold exact (flat) search is fast enough and exact; above it LanceDB
     searches the index and scans the rows added since it was built (``optimize()`` folds

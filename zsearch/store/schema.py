@@ -7,6 +7,12 @@ passage counts, timestamps, the full-text index's text, the paper vector and the
 stage's columns. Adding a field to Paper adds a column (and needs a migration in
 zsearch.store.migrate for existing tables).
 
+Sentence vectors are stored as int8 with one float32 scale per vector (schema 4): a quarter
+of float32's bytes, the largest column of an abstract (19 KB -> ~8 KB per SciFact paper,
+docs/benchmarks.md, "Scale"). :func:`paper_row` quantizes, :func:`dequantize` reads back;
+a table made before schema 4 keeps float32 until a writer converts it
+(zsearch.store.migrate.compact_sentence_vectors), and both read the same.
+
 The embedding model's id and the vector dimension live in the papers table's schema
 metadata (``zsearch.model_id``, ``zsearch.dim``). ``pyarrow`` is imported inside functions.
 """
@@ -25,10 +31,11 @@ from zsearch.papers.model import Paper
 
 PAPERS = "papers"
 CHUNKS = "chunks"
-# 2: sentence columns (``sentences``, ``sentence_vectors``); 3: ``chunks.paper_hash``. An
-# older table gets the missing columns, empty, the first time a model opens it
-# (zsearch.store.migrate.upgrade).
-SCHEMA_VERSION = "3"
+# 2: sentence columns (``sentences``, ``sentence_vectors``); 3: ``chunks.paper_hash``; 4:
+# sentence vectors as int8 + ``sentence_scales``. An older table gets the missing columns,
+# empty, the first time a model opens it (zsearch.store.migrate.upgrade); its float32
+# sentence vectors are converted by the next writer (migrate.compact_sentence_vectors).
+SCHEMA_VERSION = "4"
 META_MODEL = b"zsearch.model_id"
 META_DIM = b"zsearch.dim"
 META_SCHEMA = b"zsearch.schema_version"
@@ -39,6 +46,9 @@ _KINDS = {"str": "text", "str | None": "string", "list[str]": "strings", "int | 
 # Columns a Paper is made from (row_to_paper): every Paper field, never the vectors.
 PAPER_FIELDS: dict[str, str] = {f.name: _KINDS[str(f.type)] for f in fields(Paper)}
 PAPER_COLUMNS = list(PAPER_FIELDS)
+# A paper without its body: what exports and clustering read (the full text is most of a
+# PDF's bytes and neither writes it).
+HEAD_COLUMNS = [c for c in PAPER_COLUMNS if c != "full_text"]
 # Columns a search reads back (never the full text or vector: they are large).
 HIT_COLUMNS = ["id", "title", "year", "source", "authors", "doi", "url", "abstract"]
 # Papers whose sentence vectors are stored. ``sentences`` and ``sentence_vectors`` are null
@@ -73,7 +83,7 @@ def papers_schema(dim: int, model_id: str) -> Any:
 
 
 def sentence_fields(dim: int) -> list[Any]:
-    """The sentence stage's columns: texts and one vector per text.
+    """The sentence stage's columns: texts, one int8 vector per text and its scale (:func:`quantize`).
 
     Null for a paper stored before schema 2 or embedded by a model that makes none
     (long-context profiles); search then uses the paper score alone.
@@ -81,7 +91,93 @@ def sentence_fields(dim: int) -> list[Any]:
     import pyarrow as pa
 
     return [pa.field("sentences", pa.list_(pa.string())),
-            pa.field("sentence_vectors", pa.list_(pa.list_(pa.float32(), dim)))]
+            pa.field("sentence_vectors", pa.list_(pa.list_(pa.int8(), dim))),
+            pa.field("sentence_scales", pa.list_(pa.float32()))]
+
+
+def quantize(vectors: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Rows of float vectors as int8 rows and one float32 scale each (``row ≈ q * scale``).
+
+    Symmetric, per vector: ``scale = max|x| / 127``. For unit 384-dim vectors a dot product
+    with a unit query moves by ~3e-4 on average, 99% of them by < 1e-3 (float16: ~1e-5, at
+    twice the bytes); SciFact nDCG@10 is in docs/benchmarks.md, "Scale". Quantizing a
+    dequantized row gives it back unchanged.
+
+    >>> q, s = quantize([[0.5, -1.0, 0.25]])
+    >>> q.tolist(), [round(float(x), 6) for x in s]
+    ([[64, -127, 32]], [0.007874])
+    """
+    x = np.asarray(vectors, dtype=np.float32).reshape(len(vectors), -1) if len(vectors) else np.zeros((0, 0), np.float32)
+    peak = np.abs(x).max(axis=1) if x.size else np.zeros(len(x), np.float32)
+    scale = (peak / 127.0).astype(np.float32)
+    safe = np.where(scale > 0, scale, 1.0).astype(np.float32)
+    q = np.clip(np.rint(x / safe[:, None]), -127, 127).astype(np.int8)
+    return q, scale
+
+
+def dequantize(q: np.ndarray, scales: np.ndarray | None, *, unit: bool = False) -> np.ndarray:
+    """float32 rows from :func:`quantize`'s int8 rows and scales (float rows pass through, as float32).
+
+    ``unit``: scale each non-zero row back to length 1, as the stored vectors were. The
+    quantization error then moves a vector's cosine to itself by ~3e-5 (second order)
+    instead of ~3e-4, so a query that is one of a paper's sentences still scores ~1.0.
+    """
+    q = np.asarray(q)
+    if scales is None or q.dtype != np.int8:
+        x = q.astype(np.float32, copy=False)
+    else:
+        x = q.astype(np.float32) * np.asarray(scales, dtype=np.float32)[:, None]
+    if unit and len(x):
+        norms = np.linalg.norm(x, axis=1, keepdims=True)
+        x = x / np.where(norms > 0, norms, 1.0)
+    return x
+
+
+def stored_sentence_vectors(row: dict[str, Any]) -> np.ndarray | None:
+    """A row's sentence vectors as float32 (n x dim), whichever way it stores them; None when unset."""
+    sv = row.get("sentence_vectors")
+    if sv is None:
+        return None
+    if len(sv) == 0:
+        return np.zeros((0, 0), np.float32)
+    scales = row.get("sentence_scales")
+    m = np.asarray([np.asarray(v) for v in sv])
+    if scales is not None and len(scales) == len(sv) and m.dtype != np.float32 and m.dtype != np.float64:
+        return dequantize(m.astype(np.int8), np.asarray(scales, np.float32))
+    return m.astype(np.float32)
+
+
+def fit_sentence_columns(row: dict[str, Any], *, int8: bool) -> dict[str, Any]:
+    """``row`` with its sentence vectors in a table's format: int8 + scales (schema 4) or float32 (older).
+
+    Rows from :func:`paper_row` are already int8; a writer that sets float vectors itself
+    (the sentence backfill) or a table not yet converted gets them fitted here.
+    """
+    if "sentence_vectors" not in row:
+        return row
+    sv = row["sentence_vectors"]
+    out = dict(row)
+    if sv is None:
+        out["sentence_scales"] = None
+        return out
+    floats = stored_sentence_vectors(row)
+    if int8:
+        if not (len(sv) and np.asarray(sv[0]).dtype == np.int8 and row.get("sentence_scales") is not None):
+            out.update(sentence_columns(floats))
+        return out
+    out["sentence_vectors"] = [] if floats is None or not len(sv) else list(floats)
+    out["sentence_scales"] = None
+    return out
+
+
+def sentence_columns(sentence_vectors: Any) -> dict[str, Any]:
+    """``sentence_vectors`` and ``sentence_scales`` of a row, quantized from float vectors (None stays None)."""
+    if sentence_vectors is None:
+        return {"sentence_vectors": None, "sentence_scales": None}
+    if len(sentence_vectors) == 0:
+        return {"sentence_vectors": [], "sentence_scales": []}
+    q, scale = quantize(sentence_vectors)
+    return {"sentence_vectors": list(q), "sentence_scales": scale}
 
 
 def chunks_schema(dim: int) -> Any:
@@ -134,8 +230,7 @@ def paper_row(p: Paper, *, vector: np.ndarray, token_count: int, n_chunks: int, 
         "fts_text": p.document_text,
         "vector": np.asarray(vector, dtype=np.float32),
         "sentences": list(sentences) if sentences is not None else None,
-        "sentence_vectors": (None if sentence_vectors is None
-                             else [np.asarray(v, dtype=np.float32) for v in sentence_vectors]),
+        **sentence_columns(sentence_vectors),
     })
     return row
 
@@ -144,7 +239,7 @@ def paper_row_keeping(p: Paper, old: dict[str, Any]) -> dict[str, Any]:
     """``p`` as a row that keeps the stored row's vectors (its text did not change)."""
     return paper_row(p, vector=np.asarray(old["vector"]), token_count=old.get("token_count") or 0,
                      n_chunks=old.get("n_chunks") or 0, added=old["added"], sentences=old.get("sentences"),
-                     sentence_vectors=old.get("sentence_vectors"))
+                     sentence_vectors=stored_sentence_vectors(old))
 
 
 def row_to_paper(row: dict[str, Any]) -> Paper:

@@ -6,24 +6,29 @@ tables (via zsearch.store.migrate.Staging) — so how a batch becomes durable is
 
 Vectors are L2-normalised and every vector query names ``cosine`` explicitly: an
 unindexed LanceDB table defaults to L2. ``lancedb`` is imported when a Store opens.
+
+Reads are bounded: :meth:`Store.rows` returns at most a limit of rows (and says so when a
+whole-table read would pass :data:`ROWS_LIMIT`); whole-table work streams Arrow record
+batches (:meth:`Store.iter_rows`, :meth:`Store.iter_vectors`), so ``export --all`` and
+``cluster --all`` hold one batch of rows at a time, never the table.
 """
 
 from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from zsearch.errors import EmptyDatabase, ModelMismatch, NotFound
+from zsearch.errors import EmptyDatabase, ModelMismatch, NotFound, UsageError
 from zsearch.papers.identity import key_values, stored_keys
 from zsearch.papers.model import Paper
 from zsearch.store import indexes, migrate, versions
-from zsearch.store.commit import COMMIT_JOURNAL, DELETED, commit, delete_passages, fault_point, write_json_atomic
+from zsearch.store.commit import WriteAPI
 from zsearch.store.schema import (
     CHUNKS,
     HAS_SENTENCES,
@@ -32,6 +37,7 @@ from zsearch.store.schema import (
     PAPER_COLUMNS,
     PAPERS,
     chunks_schema,
+    dequantize,
     papers_schema,
     row_to_paper,
 )
@@ -40,6 +46,13 @@ from zsearch.store.sql import IN_LIST_SIZE, sql_in
 # How stale a long-lived reader's view of the tables may get, in seconds: each read checks
 # for a newer version at most this often (0 would check on every read, a cost per query).
 READ_CONSISTENCY_SECONDS = 1.0
+# Rows :meth:`Store.rows` returns when not given a limit; more matching rows is an error
+# that names :meth:`Store.iter_rows`. 10,000 rows of every column (full texts, sentence
+# vectors) is ~100-300 MB of Python objects, the most one list should hold.
+ROWS_LIMIT = 10_000
+# Rows per Arrow record batch of a streamed read: 2,000 abstracts with their vectors are
+# ~10 MB; larger batches buy nothing measurable (benchmarks/scale.py).
+SCAN_BATCH = 2_000
 
 
 def _quiet_lance() -> None:
@@ -57,7 +70,7 @@ def check_model(info: tuple[str, int], model_id: str, dim: int, home: Path) -> N
         )
 
 
-class Store:
+class Store(WriteAPI):
     """The LanceDB database in a zsearch data directory."""
 
     def __init__(self, home: Path):
@@ -122,6 +135,13 @@ class Store:
             self._index_cache = None
         return changed
 
+    def sentences_int8(self) -> bool:
+        """Whether the papers table stores sentence vectors as int8 + scales (schema 4)."""
+        if not self.has_sentences:
+            return True
+        field = self.papers.schema.field("sentence_vectors")
+        return str(field.type.value_type.value_type) == "int8"
+
     @property
     def has_sentences(self) -> bool:
         """Whether the papers table has the sentence columns (schema 2)."""
@@ -152,13 +172,86 @@ class Store:
 
     def rows(self, where: str | None = None, columns: Sequence[str] | None = None,
              limit: int | None = None) -> list[dict[str, Any]]:
+        """Rows matching ``where`` as dicts: at most ``limit``, or all of them up to :data:`ROWS_LIMIT`.
+
+        Without a limit, more than :data:`ROWS_LIMIT` matching rows is a UsageError rather than
+        a silent truncation or an unbounded read: stream those with :meth:`iter_rows`.
+        """
         q = self.papers.search()
         if where:
             q = q.where(where)
         if columns:
             q = q.select(list(columns))
-        q = q.limit(limit if limit is not None else max(self.count(), 1))
-        return q.to_list()
+        if limit is not None:
+            return q.limit(limit).to_list()
+        out = q.limit(ROWS_LIMIT + 1).to_list()
+        if len(out) > ROWS_LIMIT:
+            raise UsageError(f"more than {ROWS_LIMIT} rows match; read them with Store.iter_rows")
+        return out
+
+    def _scan(self, where: str | None, columns: Sequence[str] | None, batch_size: int) -> Any:
+        """A stream of Arrow record batches of the papers table (``columns`` only), in table order."""
+        q = self.papers.search()
+        if where:
+            q = q.where(where)
+        if columns:
+            q = q.select(list(columns))
+        return q.limit(None).to_batches(batch_size)
+
+    def iter_rows(self, where: str | None = None, columns: Sequence[str] | None = None,
+                  batch_size: int = SCAN_BATCH) -> Iterator[list[dict[str, Any]]]:
+        """The rows matching ``where``, as lists of at most ``batch_size`` dicts, one Arrow batch at a time.
+
+        Memory is one batch, whatever the table's size; ``columns`` keeps a read narrow
+        (leave out ``full_text``, ``fts_text`` and the vectors unless they are needed).
+        """
+        if not self.exists:
+            return
+        for batch in self._scan(where, columns, batch_size):
+            if batch.num_rows:
+                yield batch.to_pylist()
+
+    def iter_vectors(self, where: str | None = None, columns: Sequence[str] = ("id",),
+                     batch_size: int = SCAN_BATCH) -> Iterator[tuple[list[dict[str, Any]], np.ndarray]]:
+        """``(rows of columns, their paper vectors as a float32 matrix)`` batch by batch.
+
+        The vectors are sliced from Arrow as numpy, never turned into Python lists.
+        """
+        if not self.exists:
+            return
+        cols = [c for c in columns if c != "vector"]
+        for batch in self._scan(where, [*cols, "vector"], batch_size):
+            if not batch.num_rows:
+                continue
+            vec = batch.column("vector")
+            dim = vec.type.list_size
+            mat = vec.flatten().to_numpy(zero_copy_only=False).reshape(-1, dim).astype(np.float32, copy=False)
+            yield batch.select(cols).to_pylist(), mat
+
+    def ids(self, where: str | None = None) -> list[str]:
+        """Ids of the papers matching ``where`` (all without one), read as one Arrow column."""
+        if not self.exists:
+            return []
+        out: list[str] = []
+        for batch in self._scan(where, ["id"], 50_000):
+            out.extend(batch.column("id").to_pylist())
+        return out
+
+    def count_where(self, where: str | None = None) -> int:
+        """How many papers match ``where`` (scalar indexes answer it without reading rows)."""
+        if not self.exists:
+            return 0
+        return self.papers.count_rows(where) if where else self.papers.count_rows()
+
+    def passing(self, ids: Sequence[str], where: str) -> set[str]:
+        """Those of ``ids`` whose papers match ``where`` (one indexed ``id IN`` lookup per 500 ids)."""
+        out: set[str] = set()
+        ids = list(dict.fromkeys(ids))
+        for i in range(0, len(ids), IN_LIST_SIZE):
+            part = ids[i : i + IN_LIST_SIZE]
+            rows = self.rows(f"({where}) AND {sql_in('id', part)}", ["id"], limit=len(part))
+            out.update(r["id"] for r in rows)
+        return out
 
     def get_rows(self, ids: Sequence[str], columns: Sequence[str] | None = None) -> dict[str, dict[str, Any]]:
         out: dict[str, dict[str, Any]] = {}
@@ -181,8 +274,9 @@ class Store:
         ids = list(dict.fromkeys(ids))
         if not ids or not self.has_sentences:
             return {}
-        tbl = (self.papers.search().where(sql_in("id", ids)).select(["id", "vector", "sentences", "sentence_vectors"])
-               .limit(len(ids)).to_arrow())
+        scaled = "sentence_scales" in self.papers.schema.names
+        cols = ["id", "vector", "sentences", "sentence_vectors", *(["sentence_scales"] if scaled else [])]
+        tbl = self.papers.search().where(sql_in("id", ids)).select(cols).limit(len(ids)).to_arrow()
         if not tbl.num_rows:
             return {}
         dim = tbl.schema.field("vector").type.list_size
@@ -190,6 +284,11 @@ class Store:
         sv = tbl.column("sentence_vectors").combine_chunks()
         counts = pc.fill_null(pc.list_value_length(sv), 0).to_numpy(zero_copy_only=False)
         flat = sv.flatten().flatten().to_numpy(zero_copy_only=False).reshape(-1, dim)
+        if flat.dtype == np.int8:  # schema 4: int8 rows times their scales (zsearch.store.schema.quantize)
+            scales = tbl.column("sentence_scales").combine_chunks().flatten().to_numpy(zero_copy_only=False)
+            flat = dequantize(flat, scales, unit=True)
+        else:
+            flat = flat.astype(np.float32, copy=False)
         texts = tbl.column("sentences").to_pylist()
         out: dict[str, tuple[np.ndarray, np.ndarray, list[str]]] = {}
         at = 0
@@ -247,80 +346,32 @@ class Store:
             raise NotFound(f"no paper with id {missing[0]!r}" + (f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""))
         return np.stack([np.asarray(rows[i]["vector"], dtype=np.float32) for i in ids]) if ids else np.zeros((0, 0), np.float32)
 
-    # -- the write API -------------------------------------------------------------------
-    def write(self, paper_rows: list[dict[str, Any]], chunk_rows: list[dict[str, Any]],
-              replace_chunks_of: Sequence[str]) -> None:
-        """Commit one batch of paper rows and passages to the live tables (see :func:`commit`)."""
-        commit(self.papers, self.chunks, paper_rows, chunk_rows, replace_chunks_of, self.home / COMMIT_JOURNAL)
-
-    def interrupted(self) -> list[tuple[str, str | None]]:
-        """``(paper id, version being written, or DELETED)`` of a batch a kill cut short."""
-        path = self.home / COMMIT_JOURNAL
-        try:
-            return [(pid, h) for pid, h in json.loads(path.read_text(encoding="utf-8"))["papers"]]
-        except FileNotFoundError:
-            return []
-        except (ValueError, KeyError, TypeError):
-            return []  # unreadable: write_json_atomic never leaves half a journal, so none was written
-
-    def recover(self) -> int:
-        """Settle a batch whose writer was killed mid-commit (the caller holds the writer lock).
-
-        No model is needed: each paper of the journal is rolled back or forward by the
-        version its row holds — passages of a version that never landed are deleted; after
-        a landed one, the older versions' are; an interrupted deletion is finished. Returns
-        how many papers it settled.
-        """
-        pending = self.interrupted() if self.exists else []
-        if not pending:
-            self.clear_interrupted()
-            return 0
-        stored = {pid: r["content_hash"] for pid, r in self.get_rows([p for p, _ in pending], ["id", "content_hash"]).items()}
-        gone = [pid for pid, h in pending if h == DELETED or pid not in stored]
-        landed = [(pid, h) for pid, h in pending if pid in stored and h != DELETED and stored[pid] == h]
-        lost = [(pid, h) for pid, h in pending if pid in stored and h not in (DELETED, None) and stored[pid] != h]
-        delete_passages(self.chunks, landed, keep=True)
-        delete_passages(self.chunks, lost, keep=False)
-        if gone:  # last: Store.delete journals itself (papers first, then their passages)
-            self.delete([pid for pid in gone if pid in stored])
-            delete_passages(self.chunks, [(pid, None) for pid in gone], keep=True)
-        self.clear_interrupted()
-        return len(pending)
-
-    def clear_interrupted(self) -> None:
-        (self.home / COMMIT_JOURNAL).unlink(missing_ok=True)
-
-    def delete(self, ids: Sequence[str]) -> int:
-        """Delete papers (and their passages) by stored id; returns how many were there."""
-        if not ids or not self.exists:
-            return 0
-        present = list(self.get_rows(ids, ["id"]))
-        if present:
-            # papers first, journalled: a kill in between leaves passages the next writer deletes
-            journal = self.home / COMMIT_JOURNAL
-            write_json_atomic(journal, {"papers": [[pid, DELETED] for pid in present]})
-            for i in range(0, len(present), IN_LIST_SIZE):
-                self.papers.delete(sql_in("id", present[i : i + IN_LIST_SIZE]))
-                fault_point("delete.papers-deleted")
-                self.chunks.delete(sql_in("paper_id", present[i : i + IN_LIST_SIZE]))
-            journal.unlink(missing_ok=True)
-        return len(present)
-
+    # -- the write API: zsearch.store.commit.WriteAPI (write, delete, recover) -------------
     def stage(self, model_id: str, dim: int) -> migrate.Staging:
         """Staged tables for a re-embedding with ``model_id`` (resumable: they persist until the switch)."""
         return migrate.Staging(self, model_id, dim)
 
     # -- indexes (zsearch.store.indexes) -------------------------------------------------
     def optimize(self) -> None:
-        """Fold new rows into the indexes (full-text index created on first use)."""
+        """Fold new rows into the indexes (full-text index created on first use).
+
+        Writers call it, holding the writer lock, so it is also where a table made before
+        schema 4 gets its sentence vectors converted to int8, once (migrate.compact_sentence_vectors).
+        """
+        if self.exists and self.has_sentences and not self.sentences_int8():
+            migrate.compact_sentence_vectors(self.papers)
         indexes.optimize(self.papers, self.chunks)
+        indexes.ensure_passage_indexes(self.chunks)
         self._index_cache = None
 
     def maintain(self, older_than_days: float, floor: timedelta) -> dict[str, int]:
         """:meth:`optimize`, pruning versions older than ``older_than_days`` (never younger than
         ``floor``, never a pinned one; zsearch.store.versions); returns ``{table: versions deleted}``."""
         before = versions.version_counts(self)
+        if self.exists and self.has_sentences and not self.sentences_int8():
+            migrate.compact_sentence_vectors(self.papers)
         indexes.optimize(self.papers, self.chunks, older_than_days=older_than_days, floor=floor)
+        indexes.ensure_passage_indexes(self.chunks)
         self._index_cache = None
         after = versions.version_counts(self)
         return {name: max(n - after.get(name, 0), 0) for name, n in before.items()}
