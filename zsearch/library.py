@@ -29,9 +29,9 @@ from zsearch.papers.model import Deletion, Hit, Paper
 from zsearch.search.config import DEFAULT_CONFIG, NO_SENTENCE_CONFIG, SearchConfig, rerank_choice
 from zsearch.search.filters import Filters, where_of
 from zsearch.search.pipeline import hybrid_search
+from zsearch.store.commit import COMMIT_JOURNAL
 from zsearch.store.migrate import JOURNAL, finish_interrupted_switch
 from zsearch.store.schema import HEAD_COLUMNS, PAPER_COLUMNS, row_to_paper
-from zsearch.store.commit import COMMIT_JOURNAL
 from zsearch.store.tables import Store
 
 if TYPE_CHECKING:
