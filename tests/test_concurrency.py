@@ -21,9 +21,10 @@ from pathlib import Path
 import pytest
 from replay import ReplayServer, Reply
 from test_refresh import (
-    EU,
     EUTILS,
+    FIVE,
     ROOT,
+    esearch_body,
     one_model,  # noqa: F401  (fixture: the real model, loaded once per session)
     serve_sources,
     source_env,
@@ -98,10 +99,10 @@ def test_search_during_refresh_second_refresh_busy_then_kill_and_complete(tmp_pa
     db = tmp_path / "db"
     ws = Watches(db)
     ws.add(Watch("a-se", arxiv="testing", max_results=15))
-    ws.add(Watch("b-pm", pubmed="cancer", max_results=5))
+    ws.add(Watch("b-pm", pubmed=FIVE, max_results=5))  # 5 matches: --max 5 fetches them all
     esearch = EUTILS + "esearch.fcgi"
-    body = (EU / "esearch.pubmed.xml").read_bytes()
-    server.add(esearch, {"term": "cancer"}, Reply(200, body, delay=3000))  # hangs: the run stalls here
+    body = esearch_body(5)
+    server.add(esearch, {"term": FIVE}, Reply(200, body, delay=3000))  # hangs: the run stalls here
     env = child_env(server, db)
 
     first = subprocess.Popen(zsearch_argv("refresh", "--db", str(db), "--log-file", str(tmp_path / "first.log")),
@@ -141,7 +142,7 @@ def test_search_during_refresh_second_refresh_busy_then_kill_and_complete(tmp_pa
         try:
             time.sleep(1.0)
             assert third.poll() is None, third.communicate()[1]
-            server.add(esearch, {"term": "cancer"}, body)  # PubMed answers again from now on
+            server.add(esearch, {"term": FIVE}, body)  # PubMed answers again from now on
             kill(first)  # SIGKILL mid-run: no cleanup code runs, the kernel drops the lock
             assert first.returncode == -signal.SIGKILL
             out, err = third.communicate(timeout=PATIENCE)
@@ -171,7 +172,7 @@ def test_sigkill_while_writing_then_refresh_completes(tmp_path, server, one_mode
 
     db = tmp_path / "db"
     Watches(db).add(Watch("se", arxiv="testing", max_results=15))
-    Watches(db).add(Watch("pm", pubmed="cancer", max_results=5))
+    Watches(db).add(Watch("pm", pubmed=FIVE, max_results=5))
     proc = subprocess.Popen(zsearch_argv("refresh", "--db", str(db)), env=child_env(server, db),
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
