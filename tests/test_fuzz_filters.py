@@ -193,7 +193,7 @@ def test_an_injected_where_cannot_widen_the_other_filters() -> None:
     ("added >= TIMESTAMP '2000-01-01 00:00:00' AND year < 2011", [0]),
 ])
 def test_the_where_grammar_runs_on_lancedb(store: Any, where: str, want: list[int]) -> None:
-    from zsearch.search.filters import safe_where
+    from zsearch.search.where import safe_where
 
     assert ids(store, safe_where(where)) == want
 
@@ -210,7 +210,7 @@ WHERE_TOKENS = st.sampled_from([
 @given(tokens=st.lists(WHERE_TOKENS, min_size=1, max_size=12), text=st.text(max_size=30), raw=st.booleans())
 @example(tokens=["1=1", ")", "OR", "(", "1=1"], text="", raw=False)
 def test_fuzz_where_is_rebuilt_or_refused(store: Any, tokens: list[str], text: str, raw: bool) -> None:
-    from zsearch.search.filters import safe_where
+    from zsearch.search.where import safe_where
 
     CASES["filters: where"] += 1
     where = text if raw else " ".join(tokens)

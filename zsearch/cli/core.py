@@ -179,6 +179,10 @@ def search(
     Example: zsearch search "citation-informed transformers" --year 2019..2024 --format json | jq '.[0].id'
     """
     check_format(fmt)
+    if query is None and queries is None:  # a usage error before the database is looked for (exit 2)
+        from zsearch.errors import UsageError
+
+        raise UsageError("give a query, or --queries FILE")
     from zsearch.search.config import rerank_choice
     from zsearch.search.filters import Filters
     filters = Filters.build(year=year, source=source, category=category, author=author, since=since)
@@ -190,10 +194,7 @@ def search(
 
         raise typer.Exit(run_queries_file(lib, queries, k=k, fmt=fmt, filters=filters, config=config,
                                           rerank_top=rerank_top).exit_code)
-    if query is None:
-        from zsearch.errors import UsageError
-
-        raise UsageError("give a query, or --queries FILE")
+    assert query is not None  # checked above
     hits = lib.search(query, k=k, filters=filters, config=config, rerank_top=rerank_top)
     from zsearch.review.searchlog import log_run
 

@@ -6,7 +6,7 @@ Input, one query per line (``-`` reads standard input):
 * a line starting with ``{`` is a JSON object: ``{"id": "q1", "query": "…", "k": 5,
   "filters": {"year": "2020..2024", "source": "arxiv", "category": "cs.IR", "where": "…"}}``
   (only ``query`` is required). ``where`` is not raw SQL: it is a condition in the small
-  grammar of :func:`zsearch.search.filters.safe_where` (paper columns compared with values,
+  grammar of :func:`zsearch.search.where.safe_where` (paper columns compared with values,
   ``array_has(categories, '…')``, ``AND``/``OR``/``NOT``, brackets), rebuilt before use;
 * a line that is not UTF-8 text, or not valid JSON, is that line's error; the others run.
 
@@ -59,7 +59,7 @@ def to_filters(filters: dict[str, Any] | None) -> Filters:
     ``year``: ``"2019..2024"`` or ``2021``; ``year_from``/``year_to``: inclusive years;
     ``source``, ``category``, ``author``: a string (comma-separated) or a list, any of them
     (a category splits on commas only into arXiv categories: a MeSH heading keeps its comma);
-    ``since``: ``YYYY-MM-DD``; ``where``: a condition :func:`~zsearch.search.filters.safe_where`
+    ``since``: ``YYYY-MM-DD``; ``where``: a condition :func:`~zsearch.search.where.safe_where`
     accepts, AND-ed to the rest. A value of the wrong type is a UsageError.
     """
     d = dict(filters or {})

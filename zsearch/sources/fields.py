@@ -1,4 +1,4 @@
-"""Numbers, years and ids read out of source text: ASCII digits only, bounded in length.
+"""Values read out of source text: numbers and years (ASCII digits only, bounded), bracketed titles.
 
 ``str.isdigit()`` is true for ``"²"`` and ``"①"``, which ``int()`` refuses, and ``int()``
 refuses more than 4,300 digits; a record carrying either must be read as "no value", never
@@ -42,3 +42,24 @@ def leading_year(text: object) -> int | None:
         return None
     m = _YEAR_RE.match(text)
     return int(m.group(1)) if m else None
+
+
+def unbracket_translated_title(title: str) -> str:
+    """MEDLINE brackets titles translated into English: ``[Treatment of sepsis in children].``.
+
+    The brackets and the full stop go only when the opening bracket closes just before
+    the full stop: ``[18F]FDG uptake in [the liver].`` keeps its brackets.
+
+    >>> unbracket_translated_title("[Treatment of sepsis in children].")
+    'Treatment of sepsis in children'
+    >>> unbracket_translated_title("[18F]FDG uptake in [the liver].")
+    '[18F]FDG uptake in [the liver].'
+    """
+    if not (title.startswith("[") and title.endswith("].")):
+        return title
+    depth = 0
+    for i, ch in enumerate(title):
+        depth += {"[": 1, "]": -1}.get(ch, 0)
+        if depth == 0:
+            return title[1:-2] if i == len(title) - 2 else title
+    return title

@@ -22,7 +22,7 @@ from typing import Any
 from zsearch.errors import RecordError, SourceError, UsageError
 from zsearch.papers.identity import canonical_id
 from zsearch.papers.model import Paper, display_title
-from zsearch.sources.fields import ascii_int
+from zsearch.sources.fields import ascii_int, unbracket_translated_title
 from zsearch.sources.http import PoliteClient
 from zsearch.sources.xml import parse_xml
 
@@ -96,25 +96,6 @@ def _author_name(a: Any) -> str:
     return f"{fore} {last}".strip()
 
 
-def _unbracket(title: str) -> str:
-    """MEDLINE brackets titles translated into English: ``[Treatment of sepsis in children].``.
-
-    The brackets and the full stop go only when the opening bracket closes just before
-    the full stop: ``[18F]FDG uptake in [the liver].`` keeps its brackets.
-
-    >>> _unbracket("[Treatment of sepsis in children]."), _unbracket("[18F]FDG uptake in [the liver].")
-    ('Treatment of sepsis in children', '[18F]FDG uptake in [the liver].')
-    """
-    if not (title.startswith("[") and title.endswith("].")):
-        return title
-    depth = 0
-    for i, ch in enumerate(title):
-        depth += {"[": 1, "]": -1}.get(ch, 0)
-        if depth == 0:
-            return title[1:-2] if i == len(title) - 2 else title
-    return title
-
-
 def _text_or_none(value: str | None) -> str | None:
     return value.strip() or None if value else None
 
@@ -161,7 +142,7 @@ def citation_to_paper(el: Any) -> Paper:
     if art is None:
         raise RecordError("citation without an <Article>", record=record)
     title = _txt(art.find("ArticleTitle")) or _txt(art.find("VernacularTitle")) or _txt(art.find("Book/BookTitle"))
-    title = _unbracket(title.strip())
+    title = unbracket_translated_title(title.strip())
     sections = abstract_sections(art.find("Abstract"))
     abstract = join_sections(sections)
     if not title and not abstract:
