@@ -59,9 +59,11 @@ def test_table_show_and_stats(pdf_db):
 
 
 def test_user_mistakes_are_one_line_errors_without_traceback(tmp_path, pdf_db):
+    (tmp_path / "empty" / "lancedb").mkdir(parents=True)
     cases = [
         (["show", "doi:10.9/none", "--db", str(pdf_db[0])], 3),
-        (["search", "anything", "--db", str(tmp_path / "empty")], 4),
+        (["search", "anything", "--db", str(tmp_path / "typo")], 3),  # no database there: none is created
+        (["search", "anything", "--db", str(tmp_path / "empty")], 4),  # a database without papers
         (["ingest", "pdf", str(tmp_path / "missing.pdf"), "--db", str(tmp_path / "x")], 3),
         (["search", "x", "--db", str(pdf_db[0]), "--format", "yaml"], 2),
     ]

@@ -8,8 +8,12 @@ import :func:`one_model` (concurrency and API-doc tests).
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import re
+import subprocess
+import sys
 import textwrap
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
@@ -18,7 +22,7 @@ import pytest
 from replay import ReplayServer, Reply
 
 import zsearch.cli.pipeline  # noqa: F401  (registers `watch` and `refresh` until cli/__init__ imports it)
-from zsearch.errors import LockBusy, NotFound
+from zsearch.errors import LockBusy, NotFound, UsageError
 from zsearch.ops.refresh import (
     RefreshReport,
     SearchResult,
@@ -68,10 +72,24 @@ def one_model(monkeypatch):
     return emb
 
 
+# A PubMed query whose search matches exactly the 5 records of the recorded efetch (pubmed.xml).
+FIVE = "sleep apnea[mh] AND 2022[dp]"
+
+
+def esearch_body(count: int, webenv: str | None = None) -> bytes:
+    """The recorded esearch answer (15,169 hits for ``cancer``) with another count (and WebEnv): a test-time change."""
+    body = (EU / "esearch.pubmed.xml").read_bytes().replace(b"<Count>15169</Count>", f"<Count>{count}</Count>".encode())
+    if webenv:
+        body = re.sub(rb"<WebEnv>[^<]*</WebEnv>", f"<WebEnv>{webenv}</WebEnv>".encode(), body)
+    return body
+
+
 def serve_sources(srv: ReplayServer) -> ReplayServer:
-    """Recorded arXiv pages (``search_query=testing``…) and a PubMed search for ``cancer`` (5 records)."""
+    """Recorded arXiv pages (``search_query=testing``…, 214,881 matches) and PubMed searches: ``cancer``
+    (15,169 matches) and :data:`FIVE` (5), both answered by the same 5 recorded records."""
     srv.add_arxiv_recordings(ARXIV_REC)
     srv.add(EUTILS + "esearch.fcgi", {"term": "cancer"}, (EU / "esearch.pubmed.xml").read_bytes())
+    srv.add(EUTILS + "esearch.fcgi", {"term": FIVE}, esearch_body(5))
     srv.add(EUTILS + "efetch.fcgi", {"retstart": "0"}, (EU / "pubmed.xml").read_bytes())
     return srv
 
@@ -145,15 +163,27 @@ def test_report_status_and_exit_codes():
     assert RefreshReport([SearchResult("a", [bad]), SearchResult("b", [bad])]).exit_code == 7
     d = SearchResult("a", [ok, rec]).to_dict()
     assert (d["fetched"], d["added"], d["failed"], d["status"]) == (5, 4, 1, "partial")
+    # a source that ran but left part of its window behind: partial, listed under "incomplete"
+    cut = SourceResult("pubmed", "q", None, fetched=5, added=5,
+                       incomplete=[{"reason": "max", "message": "cut short by --max 5"}])
+    r = RefreshReport([SearchResult("a", [ok, cut])])
+    assert r.exit_code == 1 and r.to_dict()["incomplete"] == [
+        {"search": "a", "source": "pubmed", "since": None, "reason": "max", "message": "cut short by --max 5"}]
+    assert not cut.complete and ok.complete and not rec.complete
+    # every source refused as too broad for a first run: a usage error (2), not a network failure (7)
+    refused = SourceResult("pubmed", "q", None, error="matches 5,000,000 records", refused=True)
+    assert RefreshReport([SearchResult("a", [refused])]).exit_code == 2
+    assert RefreshReport([SearchResult("a", [refused]), SearchResult("b", [bad])]).exit_code == 7
+    assert RefreshReport([SearchResult("a", [refused]), SearchResult("b", [ok])]).exit_code == 1
 
 
 # -- against the replay server --------------------------------------------------------------------
 
-def test_refresh_twice_second_changes_nothing(tmp_path, sources, one_model, capsys):
+def test_refresh_twice_second_changes_nothing(tmp_path, sources, one_model, capsys, monkeypatch):
     db = tmp_path / "db"
     log_file = tmp_path / "logs" / "refresh.log"
     assert run_cli(["watch", "add", "se", "--arxiv", "testing", "--max", "15", "--db", str(db)], capsys)[0] == 0
-    assert run_cli(["watch", "add", "pm", "--pubmed", "cancer", "--max", "5", "--db", str(db)], capsys)[0] == 0
+    assert run_cli(["watch", "add", "pm", "--pubmed", FIVE, "--db", str(db)], capsys)[0] == 0
 
     code, out, err = run_cli(["refresh", "--format", "json", "--db", str(db), "--log-file", str(log_file)], capsys)
     assert code == 0, err
@@ -165,6 +195,7 @@ def test_refresh_twice_second_changes_nothing(tmp_path, sources, one_model, caps
         assert (s["fetched"], s["added"], s["updated"], s["unchanged"], s["failed"]) == (n, n, 0, 0, 0)
         assert s["seconds"] >= 0 and s["status"] == "ok"
     assert first["totals"] == {"fetched": 20, "added": 20, "updated": 0, "unchanged": 0, "failed": 0}
+    assert first["incomplete"] == [] and first["searches"]["se"]["sources"]["arxiv"]["complete"] is True
     assert first["searches"]["se"]["sources"]["arxiv"]["since"] is None  # first run: from the beginning
     ids = stored_ids(db)
     assert len(ids) == 20 == len(set(ids))
@@ -189,21 +220,33 @@ def test_refresh_twice_second_changes_nothing(tmp_path, sources, one_model, caps
     ax = [r for r in later if r.path == "/api/query"][0]
     assert ax.params["sortBy"] == "submittedDate"  # newest first, stop at the since date
 
-    # a third run re-fetching everything (huge overlap): all unchanged, still nothing written
+    # a third run re-fetching everything (huge overlap): all unchanged, still nothing written; walked
+    # newest first from 1752, the 15 of --max are not the whole window, which stays where it was
     code, out, _ = run_cli(["refresh", "se", "--overlap", "100000", "--format", "json", "--db", str(db)], capsys)
     third = json.loads(out)
-    assert code == 0 and list(third["searches"]) == ["se"]
+    assert code == 1 and list(third["searches"]) == ["se"]
+    assert [(x["search"], x["reason"]) for x in third["incomplete"]] == [("se", "max")]
     assert third["searches"]["se"]["unchanged"] == 15 and third["totals"]["added"] == 0
     assert third["table_version"] == first["table_version"]
     assert sorted(stored_ids(db)) == sorted(ids)
+    code, out, _ = run_cli(["refresh", "se", "--dry-run", "--format", "json", "--db", str(db)], capsys)
+    assert json.loads(out)["searches"]["se"]["sources"]["arxiv"]["since"] in yesterday_or_before()  # not 1752
 
-    # pruning: versions older than 0 days go, the latest stays, and it still searches
+    # pruning at age 0 keeps the last hour's versions (a search may be reading one) ...
     from zsearch.store.tables import Store
 
-    assert len(Store(db).papers.list_versions()) > 1
+    n_versions = len(Store(db).papers.list_versions()), len(Store(db).chunks.list_versions())
+    assert n_versions[0] > 1
     code, out, err = run_cli(["refresh", "pm", "--prune-older-than", "0", "--format", "json", "--db", str(db)], capsys)
     assert code == 0, err
-    assert json.loads(out)["prune_older_than_days"] == 0
+    d = json.loads(out)
+    assert d["prune_older_than_days"] == 0 and d["prune_floor_hours"] == 1 and d["pruned"] == {"papers": 0, "chunks": 0}
+    assert (len(Store(db).papers.list_versions()), len(Store(db).chunks.list_versions())) == n_versions
+    # ... unless the floor is lowered: then every version but the latest goes
+    monkeypatch.setenv("ZSEARCH_REFRESH_PRUNE_FLOOR_HOURS", "0")
+    code, out, err = run_cli(["refresh", "pm", "--prune-older-than", "0", "--format", "json", "--db", str(db)], capsys)
+    assert code == 0, err
+    assert json.loads(out)["pruned"]["papers"] == n_versions[0] - 1
     st = Store(db)
     assert len(st.papers.list_versions()) == 1 and len(st.chunks.list_versions()) == 1
     assert sorted(stored_ids(db)) == sorted(ids)
@@ -213,7 +256,7 @@ def test_refresh_twice_second_changes_nothing(tmp_path, sources, one_model, caps
 
     code, out, _ = run_cli(["watch", "list", "--format", "json", "--db", str(db)], capsys)
     rows = {r["name"]: r for r in json.loads(out)}
-    assert rows["se"]["last_status"] == "ok" and rows["se"]["last_success"]["arxiv"]
+    assert rows["se"]["last_status"] == "partial" and rows["se"]["last_success"]["arxiv"]  # the third run's cut
 
 
 def test_failing_source_does_not_stop_the_other(tmp_path, sources, one_model, capsys):
@@ -254,13 +297,197 @@ def test_failing_source_does_not_stop_the_other(tmp_path, sources, one_model, ca
     assert lib.stats()["papers"] == 15
 
 
+def state_of(db: Path, name: str, source: str) -> dict:
+    return json.loads((db / "refresh-state.json").read_text())["watches"][name]["sources"].get(source, {})
+
+
+def yesterday_or_before() -> tuple[str, str]:
+    y = (datetime.now(timezone.utc) - timedelta(days=1)).date()
+    return y.isoformat(), (y - timedelta(days=1)).isoformat()
+
+
+def test_failed_record_keeps_the_window_and_is_fetched_again(tmp_path, sources, one_model, capsys):
+    """A record that cannot be read (no title, no abstract) leaves the window where it was:
+    exit 1, ``incomplete`` in the summary, and the next run fetches the same window again."""
+    db = tmp_path / "db"
+    good = (EU / "pubmed.xml").read_bytes()
+    # the first record of the recorded efetch, with its title and abstract taken out (a test-time change)
+    first, rest = good.split(b"</PubmedArticle>", 1)
+    first = re.sub(rb"<ArticleTitle>.*?</ArticleTitle>", b"<ArticleTitle/>", first, flags=re.S)
+    first = re.sub(rb"<Abstract>.*?</Abstract>", b"", first, flags=re.S)
+    sources.add(EUTILS + "esearch.fcgi", {"term": "flaky"}, esearch_body(5, "FLAKY"))
+    route = sources.add(EUTILS + "efetch.fcgi", {"WebEnv": "FLAKY"}, first + b"</PubmedArticle>" + rest)
+    assert run_cli(["watch", "add", "pm", "--pubmed", "flaky", "--since", "2020-01-01", "--db", str(db)], capsys)[0] == 0
+
+    code, out, err = run_cli(["refresh", "--format", "json", "--db", str(db)], capsys)
+    d = json.loads(out)
+    assert code == 1 and d["status"] == "partial", err
+    src = d["searches"]["pm"]["sources"]["pubmed"]
+    assert (src["fetched"], src["added"], src["failed"], src["complete"]) == (5, 4, 1, False)
+    assert src["failures"][0]["record"] == "pmid:35196497"
+    assert [(x["search"], x["source"], x["reason"], x["since"]) for x in d["incomplete"]] == [
+        ("pm", "pubmed", "failed", "2020-01-01")]
+    assert "incomplete, fetched again next run from 2020-01-01" in err
+    assert "last_success" not in state_of(db, "pm", "pubmed") and state_of(db, "pm", "pubmed")["incomplete"]
+
+    # the next run asks for the same window again; the record reads now, and the window advances
+    route.replies = [Reply(200, good)]
+    code, out, err = run_cli(["refresh", "--format", "json", "--db", str(db)], capsys)
+    d = json.loads(out)
+    src = d["searches"]["pm"]["sources"]["pubmed"]
+    assert code == 0 and src["since"] == "2020-01-01", err
+    assert (src["added"], src["unchanged"], src["complete"]) == (1, 4, True) and d["incomplete"] == []
+    assert len(stored_ids(db)) == 5 and state_of(db, "pm", "pubmed")["last_success"]
+    code, out, _ = run_cli(["refresh", "--format", "json", "--db", str(db)], capsys)
+    assert json.loads(out)["searches"]["pm"]["sources"]["pubmed"]["since"] in yesterday_or_before()
+
+
+def test_pdf_that_failed_to_download_is_fetched_again(tmp_path, one_model, capsys, monkeypatch):
+    """--full-text: a PDF that cannot be downloaded keeps the paper (abstract only) but not the
+    window; the next run downloads it and the paper gets its full text."""
+    pdf = (DATA / "pdfs" / "open_access_biomed" / "cermine_test1.pdf").read_bytes()  # short: 4 pages
+
+    def local_pdf_links(body: bytes, srv: ReplayServer) -> bytes:  # as a mirror would
+        return body.replace(b"https://arxiv.org/pdf/", srv.url.encode() + b"/pdf/")
+
+    monkeypatch.setenv("ZSEARCH_REFRESH_FIRST_RUN_LIMIT", "0")  # no count first (tested on its own below)
+    with ReplayServer(rewrite=local_pdf_links) as srv:
+        serve_sources(srv)
+        for k, v in source_env(srv).items():
+            monkeypatch.setenv(k, v)
+        srv.add("/pdf/2202.12139v1", {}, Reply(200, pdf, content_type="application/pdf"))
+        # newest first from 2022-01-01: the recorded page's first two papers (2022, 2024), then one from 2020 ends it
+        db = tmp_path / "db"
+        assert run_cli(["watch", "add", "ft", "--arxiv", "testing", "--full-text", "--since", "2022-01-01",
+                        "--db", str(db)], capsys)[0] == 0
+        code, out, err = run_cli(["refresh", "--format", "json", "--db", str(db)], capsys)
+        src = json.loads(out)["searches"]["ft"]["sources"]["arxiv"]
+        assert code == 1, err
+        assert src["added"] == 2 and [f["record"] for f in src["failures"]] == ["arxiv:2405.13786"]
+        assert "HTTP 404" in src["failures"][0]["reason"] and src["incomplete"][0]["reason"] == "failed"
+
+        srv.add("/pdf/2405.13786v1", {}, Reply(200, pdf, content_type="application/pdf"))
+        code, out, err = run_cli(["refresh", "--format", "json", "--db", str(db)], capsys)
+        src = json.loads(out)["searches"]["ft"]["sources"]["arxiv"]
+        assert code == 0 and src["since"] == "2022-01-01", err
+        assert (src["updated"], src["unchanged"], src["failed"]) == (1, 1, 0)
+    from zsearch.library import Library
+
+    assert all(p.full_text for p in Library.open(db).papers())
+
+
+def test_max_cut_newest_first_keeps_the_window(tmp_path, sources, one_model, capsys):
+    """--max cuts a window walked newest first (PubMed; arXiv from a start date): the older
+    records were never fetched, so the window stays and the run says so."""
+    db = tmp_path / "db"
+    assert run_cli(["watch", "add", "pm", "--pubmed", "cancer", "--max", "5", "--db", str(db)], capsys)[0] == 0
+    assert run_cli(["watch", "add", "se", "--arxiv", "testing", "--since", "2000-01-01", "--max", "10",
+                    "--db", str(db)], capsys)[0] == 0
+    code, out, err = run_cli(["refresh", "--format", "json", "--db", str(db)], capsys)
+    d = json.loads(out)
+    assert code == 1 and d["status"] == "partial", err
+    assert d["totals"]["added"] == 15 and d["totals"]["failed"] == 0
+    assert sorted((x["search"], x["reason"]) for x in d["incomplete"]) == [("pm", "max"), ("se", "max")]
+    pm = d["searches"]["pm"]["sources"]["pubmed"]
+    assert "cut short by --max 5 of 15,169" in pm["incomplete"][0]["message"] and pm["complete"] is False
+    assert "cut short by --max 10" in d["searches"]["se"]["incomplete"][0]
+    assert "last_success" not in state_of(db, "pm", "pubmed") and "last_success" not in state_of(db, "se", "arxiv")
+    # the next run starts from the same place
+    code, out, _ = run_cli(["refresh", "--format", "json", "--db", str(db)], capsys)
+    d = json.loads(out)
+    assert code == 1 and d["searches"]["pm"]["sources"]["pubmed"]["since"] is None
+    assert d["searches"]["se"]["sources"]["arxiv"]["since"] == "2000-01-01"
+
+
+def test_capped_pubmed_day_keeps_the_window(tmp_path, sources, one_model, capsys, monkeypatch):
+    """A day with more records than one ESearch returns (10,000; lowered to 3 here, so that a
+    day of 4 records is over it) cannot be fetched whole: the window stays, reported as capped."""
+    import zsearch.sources.pubmed as pubmed
+
+    monkeypatch.setattr(pubmed, "ESEARCH_CAP", 3)
+    sources.add(EUTILS + "esearch.fcgi", {"term": "busy"}, esearch_body(4, "BUSY"))  # 4 records every day
+    sources.add(EUTILS + "efetch.fcgi", {"WebEnv": "BUSY"}, (EU / "pubmed.xml").read_bytes())
+    db = tmp_path / "db"
+    since = (date.today() - timedelta(days=1)).isoformat()
+    assert run_cli(["watch", "add", "pm", "--pubmed", "busy", "--since", since, "--db", str(db)], capsys)[0] == 0
+    code, out, err = run_cli(["refresh", "--format", "json", "--db", str(db)], capsys)
+    d = json.loads(out)
+    assert code == 1, err
+    assert [x["reason"] for x in d["incomplete"]] == ["capped"]
+    assert "2 day(s) hold more than 3 records" in d["incomplete"][0]["message"]
+    assert "last_success" not in state_of(db, "pm", "pubmed")
+    code, out, _ = run_cli(["refresh", "--format", "json", "--db", str(db)], capsys)
+    assert json.loads(out)["searches"]["pm"]["sources"]["pubmed"]["since"] == since
+
+
+def test_first_run_over_the_limit_stops_before_fetching(tmp_path, sources, one_model, capsys, monkeypatch):
+    """A first run whose query matches more than the first-run limit fetches nothing, says how
+    many records match and how to narrow it, and exits 2 (every source refused)."""
+    # arXiv's count: one request for one result, its totalResults (214,881 for the recorded `testing`)
+    sources.add("/api/query", {"search_query": "testing", "max_results": "1"},
+                Reply(200, (ARXIV_REC / "xml_bodies" / "q_testing_s0_m10_bc5a6c384fe9.xml").read_bytes()))
+    # the code before this check walked PubMed day by day: fail fast there instead of for hours
+    sources.add(EUTILS + "esearch.fcgi", {"term": "cancer", "datetype": "edat"},
+                Reply(400, b"<eSearchResult><ERROR>not in this test</ERROR></eSearchResult>"))
+    db = tmp_path / "db"
+    assert run_cli(["watch", "add", "ax", "--arxiv", "testing", "--db", str(db)], capsys)[0] == 0
+    code, out, err = run_cli(["refresh", "--format", "json", "--db", str(db)], capsys)
+    d = json.loads(out)
+    assert code == 2 and d["status"] == "failed", err
+    msg = d["searches"]["ax"]["sources"]["arxiv"]["error"]
+    assert "matches 214,881 records in all of its history, more than a first refresh fetches (50,000)" in msg
+    assert "--since YYYY-MM-DD" in msg and "--max N" in msg and "--first-run-limit" in msg
+    assert "Traceback" not in err
+    assert [r.params["max_results"] for r in sources.requests] == ["1"]  # the count, nothing fetched
+    assert not (db / "refresh-state.json").exists() or "last_success" not in state_of(db, "ax", "arxiv")
+
+    # PubMed's `cancer` (15,169) under a limit of 10,000 from the environment; with arXiv refused too
+    monkeypatch.setenv("ZSEARCH_REFRESH_FIRST_RUN_LIMIT", "10000")
+    assert run_cli(["watch", "add", "pm", "--pubmed", "cancer", "--db", str(db)], capsys)[0] == 0
+    n = len(sources.requests)
+    code, out, err = run_cli(["refresh", "pm", "--format", "json", "--db", str(db)], capsys)
+    d = json.loads(out)
+    assert code == 2 and d["first_run_limit"] == 10_000, err
+    assert "pubmed query 'cancer' matches 15,169 records in all of its history" in d["searches"]["pm"]["errors"][0]
+    assert [r.path for r in sources.requests[n:]] == [EUTILS + "esearch.fcgi"] and d["papers"] == 0
+    code, _, err = run_cli(["refresh", "pm", "--db", str(db)], capsys)
+    assert code == 2 and "error: pubmed: pubmed query 'cancer' matches 15,169 records" in err
+
+    # narrowed by --max, it runs (the N most relevant: the whole of what was asked)
+    assert run_cli(["watch", "add", "ax", "--arxiv", "testing", "--max", "10", "--replace", "--db", str(db)],
+                   capsys)[0] == 0
+    code, out, err = run_cli(["refresh", "ax", "--format", "json", "--db", str(db)], capsys)
+    assert code == 0 and json.loads(out)["totals"]["added"] == 10, err
+    from zsearch.ops.refresh import first_run_records
+
+    monkeypatch.delenv("ZSEARCH_REFRESH_FIRST_RUN_LIMIT")
+    assert first_run_records({"refresh": {"first_run_limit": 200}}, None) == 200
+    assert first_run_records({"refresh": {"first_run_limit": 200}}, 0) == 0  # the flag wins; 0: no limit
+    with pytest.raises(UsageError, match="whole number"):
+        first_run_records({"refresh": {"first_run_limit": -1}})
+
+
+@contextlib.contextmanager
+def lock_held_elsewhere(db: Path, purpose: str):
+    """The writer lock of ``db``, held by another process (this one's is reentrant) for the block."""
+    hold = ("import sys, time\nfrom zsearch.ops.lock import writer_lock\n"
+            "with writer_lock(sys.argv[1], purpose=sys.argv[2]):\n    print('held', flush=True)\n    time.sleep(600)\n")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
+    proc = subprocess.Popen([sys.executable, "-c", hold, str(db), purpose], stdout=subprocess.PIPE, text=True, env=env)
+    try:
+        assert proc.stdout is not None and proc.stdout.readline().strip() == "held"
+        yield proc
+    finally:
+        proc.kill()
+        proc.wait(timeout=30)
+
+
 def test_dry_run_fetches_nothing_and_needs_no_lock(tmp_path, sources, capsys):
-    from zsearch.ops.lock import writer_lock
     from zsearch.ops.watch import Watch, Watches
 
     db = tmp_path / "db"
     Watches(db).add(Watch("se", arxiv="testing", categories=["cs.SE"], since="2026-01-01"))
-    with writer_lock(db, purpose="someone else"):
+    with lock_held_elsewhere(db, "someone else"):
         code, out, err = run_cli(["refresh", "--dry-run", "--format", "json", "--db", str(db)], capsys)
         assert code == 0, err
         plan = json.loads(out)
@@ -288,10 +515,11 @@ def test_library_refresh_honours_the_lock(tmp_path, sources):
     from zsearch.library import Library
 
     lib = Library.open(tmp_path / "db")
-    lib.add_watch("pm", pubmed="cancer")
-    with lib.lock(purpose="a test"):
+    lib.add_watch("pm", pubmed=FIVE)
+    with lock_held_elsewhere(lib.home, "a test"):
         with pytest.raises(LockBusy, match="a test"):
             lib.refresh(wait=0.2)
+    assert sources.requests == []
     with pytest.raises(NotFound):
         lib.remove_watch("nope")
 

@@ -91,6 +91,29 @@ def test_state_is_per_source_and_reset_by_a_new_query(tmp_path):
     assert ws.state()["w"]["last_status"] == "partial"
 
 
+def test_an_incomplete_window_keeps_its_start_and_says_why(tmp_path):
+    ws = Watches(tmp_path)
+    w = ws.add(Watch("w", arxiv="testing", pubmed="cancer"))
+    t1 = datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
+    t2 = datetime(2026, 1, 3, 3, 4, 5, tzinfo=timezone.utc)
+    ws.record(w, status="ok", started=t1, succeeded={"arxiv": t1, "pubmed": t1}, summary={})
+    # the next run left part of PubMed's window behind: its start stays at t1, arXiv's moves to t2
+    ws.record(w, status="partial", started=t2, succeeded={"arxiv": t2},
+              incomplete={"pubmed": ["cut short by --max 5 of 15,169"]}, summary={})
+    assert ws.last_success(w, "arxiv") == t2 and ws.last_success(w, "pubmed") == t1
+    st = ws.state()["w"]["sources"]["pubmed"]
+    assert st["incomplete"] == ["cut short by --max 5 of 15,169"] and st["last_attempt"] == t2.isoformat()
+    # completed later: the reasons go
+    ws.record(w, status="ok", started=t2, succeeded={"pubmed": t2}, summary={})
+    assert "incomplete" not in ws.state()["w"]["sources"]["pubmed"]
+    # a new query is a new window: an incomplete first run of it keeps no start from the old one
+    changed = ws.add(Watch("w", arxiv="testing", pubmed="cancer AND review[pt]"), replace=True)
+    ws.record(changed, status="partial", started=t2, succeeded={}, incomplete={"pubmed": ["1 record(s) failed"]},
+              summary={})
+    assert ws.last_success(changed, "pubmed") is None
+    assert ws.last_success(w, "pubmed") is None  # the old query's start was replaced
+
+
 def test_atomic_write_leaves_no_temporary_files(tmp_path):
     p = tmp_path / "x.json"
     atomic_write_json(p, {"a": 1})

@@ -7,6 +7,7 @@ data directory, then from ``ZSEARCH_CONFIG`` if set.
 
 from __future__ import annotations
 
+import math
 import os
 import tomllib
 from dataclasses import dataclass, field, fields
@@ -45,14 +46,56 @@ def resolve_home(db: str | os.PathLike[str] | None) -> Path:
     return Path(db).expanduser() if db else default_home()
 
 
+# the [refresh] table's settings (zsearch.ops.refresh reads them): a number of days, 0 or more
+REFRESH_KEYS = ("overlap_days", "prune_older_than_days")
+
+
 def _read_toml(path: Path) -> dict[str, Any]:
+    """A config file's settings, checked; a file that is not there is no settings.
+
+    Anything else wrong (not UTF-8, not TOML, a folder, unreadable, a setting of the wrong
+    type) is a one-line :class:`UsageError` naming the file and the setting.
+    """
     try:
         with path.open("rb") as fh:
-            return tomllib.load(fh)
+            data = tomllib.load(fh)
     except FileNotFoundError:
         return {}
     except tomllib.TOMLDecodeError as exc:
-        raise UsageError(f"{path}: not valid TOML: {exc}") from exc
+        raise UsageError(f"{path}: not valid TOML: {' '.join(str(exc).split())}") from None
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot read it ({exc.strerror or exc})") from None
+    check_settings(data, path)
+    return data
+
+
+def check_settings(data: dict[str, Any], path: Path | str) -> None:
+    """Every known setting of a config file has its type: text for the top-level ones, days in [refresh]."""
+    for name in DEFAULTS:
+        if name in data and not isinstance(data[name], str):
+            raise UsageError(f"{path}: {name} must be text (in quotes), not {_shown(data[name])}")
+    refresh = data.get("refresh")
+    if refresh is None:
+        return
+    if not isinstance(refresh, dict):
+        raise UsageError(f"{path}: refresh must be a table ([refresh]), not {_shown(refresh)}")
+    for key in REFRESH_KEYS:
+        if key not in refresh:
+            continue
+        v = refresh[key]
+        try:
+            days = float(v) if not isinstance(v, bool) and isinstance(v, (int, float, str)) else math.nan
+        except (ValueError, OverflowError):
+            days = math.nan
+        if not (math.isfinite(days) and days >= 0):
+            raise UsageError(f"{path}: refresh.{key} must be a number of days, 0 or more, not {_shown(v)}")
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 @dataclass

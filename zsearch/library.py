@@ -29,9 +29,10 @@ from zsearch.papers.model import Deletion, Hit, Paper
 from zsearch.search.config import DEFAULT_CONFIG, NO_SENTENCE_CONFIG, SearchConfig, rerank_choice
 from zsearch.search.filters import Filters, where_of
 from zsearch.search.pipeline import hybrid_search
+from zsearch.store.commit import COMMIT_JOURNAL
 from zsearch.store.migrate import JOURNAL, finish_interrupted_switch
 from zsearch.store.schema import HEAD_COLUMNS, PAPER_COLUMNS, row_to_paper
-from zsearch.store.tables import COMMIT_JOURNAL, Store
+from zsearch.store.tables import Store
 
 if TYPE_CHECKING:
     from zsearch.embedding.embedder import Embedder
@@ -39,6 +40,9 @@ if TYPE_CHECKING:
 
 __all__ = ["IngestReport", "Library"]
 
+# How long a per-database answer (empty? sentence vectors?) is reused between queries: the
+# tables' own read-consistency interval (zsearch.store.tables), so no staler than a read.
+PROBE_SECONDS = 1.0
 # Where `ingest zotero` remembers, per Zotero data directory, the newest dateModified it read.
 ZOTERO_STATE = "zotero-state.json"
 # How long a search caught by a reembed's table switch waits for it to end before reading again.
@@ -58,6 +62,7 @@ class Library:
         self.home.mkdir(parents=True, exist_ok=True)
         self._settle_interrupted_writes()
         self.store = Store(self.home)
+        self._probes: dict[str, tuple[float, Any]] = {}
         self.device = device or settings.device
         self.max_tokens = max_tokens
         self._embedder: Embedder | None = None
@@ -248,9 +253,7 @@ class Library:
         cfg = cfg.replace(rerank=name or None, rerank_top=rerank_top or cfg.rerank_top).check()
         conds = [c for c in (where_of(filters), where) if c]
         sql = " AND ".join(f"({c})" for c in conds) if len(conds) > 1 else (conds[0] if conds else None)
-        store = self.store
-        _ = store.papers  # raises EmptyDatabase before the model loads
-        if store.count() == 0:
+        if not self._probe("nonempty", lambda: self.store.count() > 0):  # before the model loads
             raise EmptyDatabase(f"no papers in {self.home} yet", hint="add some with `zsearch ingest pdf PATH`")
         reranker = None
         if cfg.rerank:
@@ -288,7 +291,16 @@ class Library:
     def default_config(self) -> "SearchConfig":
         """DEFAULT_CONFIG; its no-sentence twin for a database with no sentence vectors at all
         (made before the sentence stage, or by a long-context model)."""
-        return DEFAULT_CONFIG if self.store.any_sentence_vectors() else NO_SENTENCE_CONFIG
+        return DEFAULT_CONFIG if self._probe("sentences", self.store.any_sentence_vectors) else NO_SENTENCE_CONFIG
+
+    def _probe(self, name: str, ask: Any) -> Any:
+        """``ask()``, asked at most once per :data:`PROBE_SECONDS` (what every query would otherwise
+        ask the tables again: is the database empty, has it sentence vectors)."""
+        now = time.monotonic()
+        hit = self._probes.get(name)
+        if hit is None or now - hit[0] > PROBE_SECONDS:
+            hit = self._probes[name] = (now, ask())
+        return hit[1]
 
     def get(self, paper_id: str) -> Paper:
         return self.store.get(paper_id)

@@ -11,14 +11,17 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import functools
 import json
 import os
+import re
 import sys
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 import typer
 from rich.console import Console
+from rich.text import Text
 
 from zsearch.errors import ZsearchError
 
@@ -42,8 +45,35 @@ app.add_typer(ingest_app, name="ingest")
 
 # Progress and logs go to stderr; stdout is kept for results so json/jsonl pipe cleanly.
 # NO_COLOR is honoured by rich itself; no colours when stderr is not a terminal.
-err = Console(stderr=True, highlight=False)
-out = Console(highlight=False)
+# emoji=False: ":100:" in a title is text, not an emoji code.
+err = Console(stderr=True, highlight=False, emoji=False)
+out = Console(highlight=False, emoji=False)
+
+# C0/C1 control characters other than tab and newline: an ESC in a PDF's title must not
+# drive the user's terminal (rich's Text strips only BEL, BS, VT, FF and CR).
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def plain(value: object, style: str = "") -> Text:
+    """User data (a title, a query, a path, an error quoting them) as text rich never reads as markup.
+
+    ``[/bold]``, ``[i]``, ``[18F]`` and ``[Treatment of sepsis in children].`` print as
+    written; control characters print as U+FFFD. Every string that holds data a user or a
+    source supplied goes through this (or :func:`line`) before it reaches a console.
+    """
+    return Text(_CONTROL.sub("\ufffd", str(value)), style=style)
+
+
+def line(*parts: object) -> Text:
+    """One output line from pieces: ``(text, style)`` pairs are our own styled words, anything else user data.
+
+    >>> line(("error:", "bold red"), " no paper '[/x]'").plain
+    "error: no paper '[/x]'"
+    """
+    text = Text()
+    for p in parts:
+        text.append_text(plain(p[0], p[1]) if isinstance(p, tuple) else plain(p))
+    return text
 
 DB_OPTION_HELP = "Database directory (default: $ZSEARCH_HOME, else the user data dir)."
 FORMATS = ("table", "json", "jsonl", "csv")
@@ -111,6 +141,12 @@ def _click_exception_types() -> tuple[type, ...]:
     return tuple(types)
 
 
+@functools.cache
+def _command() -> Any:
+    """The click command typer builds from ``app`` (built once: ~0.1 s of signature reading per build)."""
+    return typer.main.get_command(app)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point; the one error boundary: library errors become one clean line and an exit code."""
     # Model loading prints tqdm bars and tokenizer warnings of its own: our progress is enough.
@@ -119,9 +155,10 @@ def main(argv: list[str] | None = None) -> int:
     click_errors = _click_exception_types()
     try:
         with command_resources:
-            rc = app(args=argv, standalone_mode=False, prog_name="zsearch")
+            rc = _command().main(args=argv, standalone_mode=False, prog_name="zsearch")
     except ZsearchError as exc:
-        err.print(f"[bold red]error:[/] {exc}", soft_wrap=True, markup=True, highlight=False)
+        # the message often quotes user input (an id, a query, a path): never read it as markup
+        err.print(line(("error:", "bold red"), f" {exc}"), soft_wrap=True, highlight=False)
         raise SystemExit(exc.exit_code) from None
     except KeyboardInterrupt:
         err.print("aborted", style="red")

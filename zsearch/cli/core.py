@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Optional
 
 import typer
 
-from zsearch.cli import DB_OPTION_HELP, app, check_format, err, ingest_app, show_progress, write_records
+from zsearch.cli import DB_OPTION_HELP, app, check_format, err, ingest_app, line, plain, show_progress, write_records
 
 if TYPE_CHECKING:
     from zsearch.library import IngestReport, Library
@@ -55,7 +55,7 @@ def progress_bar(label: str, total: int | None, unit: str = "papers") -> Iterato
     t0 = time.perf_counter()
     state = {"tokens": 0, "done": 0}
     cols = [
-        TextColumn("[bold]{task.description}"),
+        TextColumn("{task.description}", style="bold", markup=False),  # the label may hold a user's path or model
         BarColumn(),
         MofNCompleteColumn(),
         TextColumn("{task.fields[rate]}"),
@@ -83,7 +83,7 @@ def print_ingest_summary(report: "IngestReport", fmt: str = "table") -> None:
         + f", failed {len(report.failed)} in {report.seconds:.1f}s"
     )
     for record, reason in report.failed:
-        err.print(f"  [red]failed[/] {record}: {reason}", soft_wrap=True)
+        err.print(line("  ", ("failed", "red"), f" {record}: {reason}"), soft_wrap=True)
 
 
 @ingest_app.command("pdf")
@@ -144,7 +144,8 @@ def render_hits(hits: list[Any]) -> None:
     table.add_column("title", overflow="fold", ratio=1)
     table.add_column("id", style="cyan", no_wrap=True)
     for h in hits:
-        table.add_row(str(h.rank), f"{h.score:.4f}", str(h.year or ""), h.title or "(untitled)", short_id(h.id))
+        table.add_row(str(h.rank), f"{h.score:.4f}", str(h.year or ""), plain(h.title or "(untitled)"),
+                      plain(short_id(h.id)))
     out.print(table)
 
 
@@ -161,8 +162,11 @@ def search(
     mode: str = typer.Option("hybrid", "--mode", help="hybrid (default), dense (vectors only) or bm25 (full text only)."),
     year: Optional[str] = typer.Option(None, "--year", help="Publication year or range: 2021, 2019..2024, 2019.., ..2010."),
     source: Optional[list[str]] = typer.Option(None, "--source", help="Only papers from arxiv, pubmed or pdf (repeat or comma-separate)."),
-    category: Optional[list[str]] = typer.Option(None, "--category", help="arXiv category (cs.CL) or MeSH term, as stored (repeatable)."),
-    author: Optional[list[str]] = typer.Option(None, "--author", help="Part of an author's name, any case (repeatable)."),
+    category: Optional[list[str]] = typer.Option(
+        None, "--category", help="arXiv category (cs.CL) or MeSH heading ('Carcinoma, Hepatocellular'), as stored; "
+        "repeat for several (any of them). Commas split only arXiv categories: cs.IR,cs.CL."),
+    author: Optional[list[str]] = typer.Option(None, "--author", help="Part of an author's name, any case; % and _ are "
+                                               "plain characters (repeatable)."),
     since: Optional[str] = typer.Option(None, "--since", help="Added to the library or published on/after YYYY-MM-DD."),
     queries: Optional[str] = typer.Option(None, "--queries", help="Run one query per line of FILE ('-' = stdin; JSONL lines may set id, k, filters); the model loads once; writes JSONL."),
     log: Optional[Path] = typer.Option(None, "--log", help="Append a record of this search to a search log (JSONL)."),
@@ -222,21 +226,22 @@ def show(
         return
     from zsearch.cli import out
 
-    out.print(f"[bold]{p.title or '(untitled)'}[/]")
-    out.print(f"[cyan]{p.id}[/]  {p.year or ''}  sources: {', '.join(p.sources)}")
+    # every field is the source's text: printed as Text, never parsed as rich markup
+    out.print(plain(p.title or "(untitled)", "bold"))
+    out.print(line((p.id, "cyan"), f"  {p.year or ''}  sources: {', '.join(p.sources)}"))
     if p.authors:
-        out.print(", ".join(p.authors))
+        out.print(plain(", ".join(p.authors)))
     for label, value in (("doi", p.doi), ("arXiv", p.arxiv_id), ("PMID", p.pmid), ("url", p.url), ("file", p.path)):
         if value:
-            out.print(f"{label}: {value}")
+            out.print(plain(f"{label}: {value}"))
     if p.categories:
-        out.print("categories: " + ", ".join(p.categories))
+        out.print(plain("categories: " + ", ".join(p.categories)))
     if p.abstract:
         out.print()
-        out.print(p.abstract)
+        out.print(plain(p.abstract))
     if full_text and p.full_text:
         out.print()
-        out.print(p.full_text)
+        out.print(plain(p.full_text))
 
 
 @app.command()
@@ -256,13 +261,13 @@ def stats(
         return
     from zsearch.cli import out
 
-    out.print(f"database   {s['database']}")
+    out.print(plain(f"database   {s['database']}"))
     out.print(f"papers     {s['papers']}")
     for src, n in s["by_source"].items():
-        out.print(f"  {src:<9}{n}")
+        out.print(plain(f"  {src:<9}{n}"))
     out.print(f"passages   {s['chunks']}")
     if s.get("papers"):
         out.print(f"sentences  {s.get('sentence_vectors', 0)} of {s['papers']} papers have sentence vectors")
-    out.print(f"model      {s['model'] or '(none yet)'}" + (f" ({s['dim']} dims)" if s.get("dim") else ""))
+    out.print(plain(f"model      {s['model'] or '(none yet)'}" + (f" ({s['dim']} dims)" if s.get("dim") else "")))
     out.print(f"version    {s['table_version'] if s['table_version'] is not None else '-'}")
     out.print(f"on disk    {s['disk_bytes'] / 1e6:.1f} MB")

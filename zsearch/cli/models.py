@@ -8,7 +8,7 @@ from typing import Any, Optional
 
 import typer
 
-from zsearch.cli import DB_OPTION_HELP, app, check_format, err, write_records
+from zsearch.cli import DB_OPTION_HELP, app, check_format, err, plain, write_records
 
 MODEL_COLUMNS = ["name", "model_id", "license", "dims", "context", "size", "available", "description"]
 
@@ -65,7 +65,8 @@ def models(
     for col in ("name", "license", "dims", "context", "size", "available"):
         table.add_column(col, overflow="fold")
     for r in rows:
-        table.add_row(r["name"], r["license"], r["dims"], f"{r['context']:,}", r["size"], r["available"])
+        table.add_row(*(plain(x) for x in (r["name"], r["license"], r["dims"], f"{r['context']:,}", r["size"],
+                                            r["available"])))  # `available` holds a cache path
     Console(file=sys.stdout, highlight=False).print(table)
     err.print(
         "zembed-1 is CC-BY-NC-4.0 (non-commercial). Other models: --model ORG/NAME or --model PATH. "
@@ -120,11 +121,11 @@ def reembed_cmd(
         sys.stdout.write(json.dumps(report.to_dict(), indent=2) + "\n")
         return
     rate = report.tokens / report.seconds if report.seconds else 0.0
-    err.print(
+    err.print(plain(  # model ids are the user's --model (a path, a hub name)
         f"re-embedded {report.embedded} of {report.papers} papers with {report.model_id} ({report.dim} dims; "
         f"was {report.old_model_id}, {report.old_dim}) in {report.seconds:.1f}s, {rate:,.0f} tokens/s"
         + (f"; old vectors kept as {report.kept_old}" if report.kept_old else "")
-    )
+    ))
 
 
 def add_sentences(db: Optional[Path], device: Optional[str], fmt: str) -> None:
@@ -148,6 +149,6 @@ def add_sentences(db: Optional[Path], device: Optional[str], fmt: str) -> None:
         sys.stdout.write(json.dumps(summary, indent=2) + "\n")
         return
     if not lib.embedder.sentence_vectors:
-        err.print(f"{lib.embedder.model_id} makes no sentence vectors (a long-context model): nothing to do")
+        err.print(plain(f"{lib.embedder.model_id} makes no sentence vectors (a long-context model): nothing to do"))
         return
-    err.print(f"added sentence vectors to {n} papers in {secs:.1f}s; {have} of {total} papers have them")
+    err.print(plain(f"added sentence vectors to {n} papers in {secs:.1f}s; {have} of {total} papers have them"))

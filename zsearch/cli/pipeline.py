@@ -11,7 +11,7 @@ from typing import Optional
 
 import typer
 
-from zsearch.cli import DB_OPTION_HELP, app, check_format, err, write_records
+from zsearch.cli import DB_OPTION_HELP, app, check_format, err, plain, write_records
 
 watch_app = typer.Typer(
     help="Saved searches: arXiv and/or PubMed queries that `zsearch refresh` keeps up to date.",
@@ -44,7 +44,8 @@ def watch_add(
     w = Watch(name=name, arxiv=arxiv, pubmed=pubmed, full_text=full_text, categories=list(category or []),
               year_from=year_from, year_to=year_to, max_results=max_results, since=since)
     Watches(resolve_home(db)).add(w, replace=replace)
-    err.print(f"saved search {name!r}: " + "; ".join(f"{s} {w.query_for(s)!r}" for s in w.sources))
+    err.print(plain(f"saved search {name!r}: " + "; ".join(f"{s} {w.query_for(s)!r}" for s in w.sources)),
+              soft_wrap=True)
 
 
 @watch_app.command("list")
@@ -85,8 +86,8 @@ def watch_list(
             "full text" if r["full_text"] else "",
             f"max {r['max_results']}" if r["max_results"] else "",
             f"since {r['since']}" if r["since"] else "") if x)
-        table.add_row(r["name"], r["arxiv_query"] or "", r["pubmed_query"] or "", opts,
-                      (r["last_run"] or "never")[:19], r["last_status"] or "")
+        table.add_row(*(plain(x) for x in (r["name"], r["arxiv_query"] or "", r["pubmed_query"] or "", opts,
+                                            (r["last_run"] or "never")[:19], r["last_status"] or "")))
     out.print(table)
 
 
@@ -100,7 +101,7 @@ def watch_remove(
     from zsearch.ops.watch import Watches
 
     Watches(resolve_home(db)).remove(name)
-    err.print(f"removed saved search {name!r}")
+    err.print(plain(f"removed saved search {name!r}"))
 
 
 class _UTCFormatter(logging.Formatter):
@@ -138,7 +139,8 @@ def refresh(
     dry_run: bool = typer.Option(False, "--dry-run", help="Show what would be fetched, from which date; fetch nothing."),
     wait: float = typer.Option(0.0, "--wait", help="Seconds to wait for another refresh to finish (default: exit 75 at once)."),
     overlap: Optional[float] = typer.Option(None, "--overlap", help="Days re-fetched before the last success (default 1; $ZSEARCH_REFRESH_OVERLAP_DAYS)."),
-    prune_older_than: Optional[float] = typer.Option(None, "--prune-older-than", help="Delete table versions older than N days (default 7; $ZSEARCH_REFRESH_PRUNE_DAYS)."),
+    prune_older_than: Optional[float] = typer.Option(None, "--prune-older-than", help="Delete table versions older than N days (default 7; $ZSEARCH_REFRESH_PRUNE_DAYS); never those younger than an hour, or pinned by a logged search."),
+    first_run_limit: Optional[int] = typer.Option(None, "--first-run-limit", help="Refuse a first run whose query matches more records (default 50000; $ZSEARCH_REFRESH_FIRST_RUN_LIMIT; 0: no limit)."),
     quiet: bool = typer.Option(False, "-q", "--quiet", help="Log warnings and errors only (the log file still gets everything)."),
 ) -> None:
     """Fetch what is new for every saved search, upsert, index, prune, record. Safe to re-run.
@@ -169,7 +171,8 @@ def refresh(
 
                     lib = Library(settings)
                     report = run_refresh(lib, list(names or []), overlap=overlap,
-                                         prune_older_than=prune_older_than, lock=False)
+                                         prune_older_than=prune_older_than, first_run_limit=first_run_limit,
+                                         lock=False)
             except LockBusy as exc:
                 logging.getLogger("zsearch.ops.refresh").error("%s", exc)
                 if fmt == "json":
@@ -194,17 +197,17 @@ def print_summary(report) -> None:  # type: ignore[no-untyped-def]
     if report.dry_run:
         for s in report.searches:
             for src in s.sources:
-                err.print(f"{s.name}/{src.source}: would fetch {src.query!r} since {src.since or 'the beginning'}",
+                err.print(plain(f"{s.name}/{src.source}: would fetch {src.query!r} since {src.since or 'the beginning'}"),
                           soft_wrap=True)
         if not report.searches:
             err.print("no saved searches")
         return
     for s in report.searches:
         d = s.to_dict()
-        err.print(f"{s.name}: {d['status']}: fetched {d['fetched']}, added {d['added']}, updated {d['updated']}, "
-                  f"unchanged {d['unchanged']}, failed {d['failed']} ({d['seconds']:.1f}s)", soft_wrap=True)
+        err.print(plain(f"{s.name}: {d['status']}: fetched {d['fetched']}, added {d['added']}, updated {d['updated']}, "
+                        f"unchanged {d['unchanged']}, failed {d['failed']} ({d['seconds']:.1f}s)"), soft_wrap=True)
         for e in d["errors"]:
-            err.print(f"  error: {e}", soft_wrap=True)
+            err.print(plain(f"  error: {e}"), soft_wrap=True)
     t = report.totals()
     err.print(f"refresh {report.status}: added {t['added']}, updated {t['updated']}, unchanged {t['unchanged']}; "
               f"{report.papers} papers in the database ({report.seconds:.1f}s)")

@@ -17,6 +17,7 @@ import csv
 import hashlib
 import json
 import math
+import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +34,8 @@ METRICS = ("ndcg@10", "recall@100", "mrr@10")
 # Depth of each query's run: Recall@100 needs 100 results.
 RUN_DEPTH = 100
 FINGERPRINT_FILE = "beir-corpus.json"
+# a qrels score: an integer (BEIR uses 0, 1, 2; -1 marks a judged non-relevant in some sets)
+_SCORE_RE = re.compile(r"-?[0-9]{1,9}")
 ID_PREFIX = "beir"
 
 
@@ -71,15 +74,42 @@ class BeirData:
     split: str = "test"
 
 
-def _read_jsonl(path: Path) -> Iterator[dict[str, Any]]:
-    with path.open(encoding="utf-8") as fh:
-        for n, line in enumerate(fh, start=1):
+def _read_jsonl(path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
+    """``(FILE:LINE, record)`` per line: each an object with a text or number ``_id``.
+
+    An evaluation needs the whole dataset, so a bad line (not UTF-8, not JSON, not such an
+    object) stops the run with one UsageError naming ``FILE:LINE``.
+    """
+    with path.open("rb") as fh:
+        for n, raw in enumerate(fh, start=1):
+            where = f"{path}:{n}"
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise UsageError(f"{where}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
             if not line.strip():
                 continue
             try:
-                yield json.loads(line)
+                rec = json.loads(line)
             except json.JSONDecodeError as exc:
-                raise UsageError(f"{path}:{n}: not a JSON line: {exc.msg}") from None
+                raise UsageError(f"{where}: not a JSON line: {exc.msg}") from None
+            except (ValueError, RecursionError):  # a 5,000-digit number; brackets nested too deep
+                raise UsageError(f"{where}: not a JSON line a reader can take (a number too long or nesting too deep)") from None
+            if not isinstance(rec, dict):
+                raise UsageError(f"{where}: expected a JSON object, not {type(rec).__name__}")
+            rid = rec.get("_id")
+            if isinstance(rid, bool) or not isinstance(rid, (str, int)) or not str(rid).strip():
+                raise UsageError(f"{where}: no \"_id\" (text or a number)")
+            yield where, rec
+
+
+def _field_text(rec: dict[str, Any], key: str, where: str) -> str:
+    value = rec.get(key)
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise UsageError(f"{where}: \"{key}\" must be text, not {type(value).__name__}")
+    return value
 
 
 def file_sha256(path: Path) -> str:
@@ -95,14 +125,19 @@ def read_qrels(path: Path) -> dict[str, dict[str, int]]:
     if not path.is_file():
         raise NotFound(f"no qrels file at {path}")
     qrels: dict[str, dict[str, int]] = {}
-    with path.open(encoding="utf-8", newline="") as fh:
-        rows = csv.reader(fh, delimiter="\t")
-        for n, row in enumerate(rows, start=1):
-            if not row or (n == 1 and not row[-1].strip().lstrip("-").isdigit()):
-                continue  # blank line or the header
-            if len(row) < 3:
-                raise UsageError(f"{path}:{n}: expected 'query-id<TAB>corpus-id<TAB>score'")
-            qrels.setdefault(row[0], {})[row[1]] = int(row[2])
+    try:
+        with path.open(encoding="utf-8", newline="") as fh:
+            rows = csv.reader(fh, delimiter="\t")
+            for n, row in enumerate(rows, start=1):
+                if not row or (n == 1 and not _SCORE_RE.fullmatch(row[-1].strip())):
+                    continue  # blank line or the header
+                if len(row) < 3 or not _SCORE_RE.fullmatch(row[2].strip()):
+                    raise UsageError(f"{path}:{n}: expected 'query-id<TAB>corpus-id<TAB>score' (score an integer)")
+                qrels.setdefault(row[0], {})[row[1]] = int(row[2])
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    except csv.Error as exc:
+        raise UsageError(f"{path}: not a TSV file ({exc})") from None
     return qrels
 
 
@@ -118,8 +153,8 @@ def load_beir(directory: str | Path, split: str = "test", name: str | None = Non
         have = sorted(p.stem for p in (d / "qrels").glob("*.tsv")) if (d / "qrels").is_dir() else []
         raise NotFound(f"no qrels for split {split!r} in {d / 'qrels'}", hint=f"splits here: {', '.join(have) or 'none'}")
     qrels = read_qrels(qrels_path)
-    corpus = {str(r["_id"]): (r.get("title") or "", r.get("text") or "") for r in _read_jsonl(corpus_path)}
-    queries = {str(r["_id"]): r.get("text") or "" for r in _read_jsonl(queries_path) if str(r["_id"]) in qrels}
+    corpus = {str(r["_id"]): (_field_text(r, "title", w), _field_text(r, "text", w)) for w, r in _read_jsonl(corpus_path)}
+    queries = {str(r["_id"]): _field_text(r, "text", w) for w, r in _read_jsonl(queries_path) if str(r["_id"]) in qrels}
     qrels = {q: rel for q, rel in qrels.items() if q in queries}
     return BeirData(name or d.name, corpus, queries, qrels, file_sha256(corpus_path), split)
 

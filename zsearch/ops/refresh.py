@@ -1,13 +1,18 @@
 """``zsearch refresh``: bring every saved search up to date, safely, from cron or a script.
 
 For each saved search (:mod:`zsearch.ops.watch`) and each of its sources, a refresh fetches what
-is new since the last *successful* fetch of that source (less an overlap, so nothing at
-the boundary is missed), upserts it through the library's ``ingest_papers`` (stored papers
-whose content did not change are not re-embedded), then folds new rows into the indexes and
-prunes table versions older than a configurable age. What refresh needs of a library is the
-:class:`Refreshable` protocol below; the results it returns live in
-:mod:`zsearch.ops.refresh_report`, with the overlap and prune defaults they record. The run is recorded per source only
-when that source succeeded, so a failed or killed run is simply redone by the next one.
+is new since the last *complete* fetch of that source (less an overlap, so nothing at the
+boundary is missed), upserts it through the library's ``ingest_papers`` (stored papers whose
+content did not change are not re-embedded), then folds new rows into the indexes and prunes
+table versions older than a configurable age, never younger than a floor and never a pinned
+one (:mod:`zsearch.store.versions`). What refresh needs of a library is the
+:class:`Refreshable` protocol below; one source's fetch, and what makes its window complete,
+is :mod:`zsearch.ops.fetch`; the results live in :mod:`zsearch.ops.refresh_report`.
+
+A source's window advances only when everything in it was fetched and stored: a failed
+record, a capped PubMed day or a ``--max`` cut leave it where it was, so the next run fetches
+it again, and the run reports it (``incomplete``, exit 1). A first run whose query matches
+more than the first-run limit fetches nothing and says how to narrow it.
 
 Why this is safe to run again, or to kill:
 
@@ -15,57 +20,48 @@ Why this is safe to run again, or to kill:
   it once; a paper whose text did not change is counted ``unchanged`` and not re-embedded;
 * LanceDB commits are atomic: a killed run leaves the last committed version, which opens
   and searches; rows of the batch it was writing are simply fetched again next time;
-* ``refresh-state.json`` is replaced atomically and only after a source succeeded;
+* ``refresh-state.json`` is replaced atomically and a window advances only after its source
+  completed;
 * one writer at a time: the run holds the database's writer lock (:mod:`zsearch.ops.lock`).
 
-Exit codes (:attr:`~zsearch.ops.refresh_report.RefreshReport.exit_code`): 0 all ok; 1 partial (some sources or records
-failed, the rest stored); 7 total failure (every source of every search failed);
+Exit codes (:attr:`~zsearch.ops.refresh_report.RefreshReport.exit_code`): 0 all ok; 1 partial
+(some sources or records failed, or a window was incomplete; the rest stored); 7 total failure
+(every source of every search failed); 2 every source refused as too broad for a first run;
 75 another refresh (or other writer) holds the lock.
 """
 
 from __future__ import annotations
 
-import itertools
 import logging
 import os
 import time
-import warnings
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
-from zsearch.errors import RecordError, UsageError, ZsearchError
+from zsearch.errors import RecordError, UsageError
+from zsearch.ops.fetch import Clients, Ingested, refresh_source
 from zsearch.ops.lock import writer_lock
 from zsearch.ops.refresh_report import (
+    DEFAULT_FIRST_RUN_LIMIT,
     DEFAULT_OVERLAP_DAYS,
-    DEFAULT_PRUNE_DAYS,
     RefreshReport,
     SearchResult,
     SourceResult,
 )
-from zsearch.ops.watch import Watch, Watches
+from zsearch.ops.watch import Watches
+from zsearch.store import versions
 
 if TYPE_CHECKING:  # lower layers, named in annotations only
     from zsearch.config import Settings
     from zsearch.papers.model import Paper
-    from zsearch.sources.http import PoliteClient
     from zsearch.store.tables import Store
 
 log = logging.getLogger("zsearch.ops.refresh")
 
-
-class Ingested(Protocol):
-    """The counts refresh reads from an ingest (the library's ``IngestReport`` has them)."""
-
-    @property
-    def added(self) -> int: ...
-    @property
-    def updated(self) -> int: ...
-    @property
-    def unchanged(self) -> int: ...
-    @property
-    def failed(self) -> Sequence[tuple[str, str]]: ...
+__all__ = ["RefreshReport", "SearchResult", "SourceResult", "Refreshable", "refresh", "plan", "maintain",
+           "since_date", "retry_conflicts", "is_commit_conflict", "overlap_days", "prune_days", "first_run_records"]
 
 
 class Refreshable(Protocol):
@@ -94,7 +90,7 @@ T = TypeVar("T")
 
 # -- settings -----------------------------------------------------------------------------------
 
-def _setting(raw: dict[str, Any], key: str, env: str, default: float) -> float:
+def _setting(raw: dict[str, Any], key: str, env: str, default: float, unit: str = "days") -> float:
     """flag > ``ZSEARCH_*`` environment > ``[refresh]`` table of config.toml > default."""
     value: Any = os.environ.get(env) or raw.get("refresh", {}).get(key)
     if value is None or value == "":
@@ -102,7 +98,7 @@ def _setting(raw: dict[str, Any], key: str, env: str, default: float) -> float:
     try:
         return float(value)
     except (TypeError, ValueError):
-        raise UsageError(f"{key} must be a number of days, not {value!r} (from ${env} or config.toml)") from None
+        raise UsageError(f"{key} must be a number of {unit}, not {value!r} (from ${env} or config.toml)") from None
 
 
 def overlap_days(raw: dict[str, Any], flag: float | None = None) -> float:
@@ -113,8 +109,17 @@ def overlap_days(raw: dict[str, Any], flag: float | None = None) -> float:
 
 def prune_days(raw: dict[str, Any], flag: float | None = None) -> float:
     """Version age to prune: ``--prune-older-than`` > ``$ZSEARCH_REFRESH_PRUNE_DAYS`` > ``[refresh] prune_older_than_days``."""
-    return flag if flag is not None else _setting(raw, "prune_older_than_days", "ZSEARCH_REFRESH_PRUNE_DAYS",
-                                                  DEFAULT_PRUNE_DAYS)
+    return versions.prune_days(raw, flag)
+
+
+def first_run_records(raw: dict[str, Any], flag: int | None = None) -> int:
+    """Most records a first run fetches: ``--first-run-limit`` > ``$ZSEARCH_REFRESH_FIRST_RUN_LIMIT`` >
+    ``[refresh] first_run_limit`` > 50,000; 0 means no limit."""
+    n = flag if flag is not None else _setting(raw, "first_run_limit", "ZSEARCH_REFRESH_FIRST_RUN_LIMIT",
+                                               DEFAULT_FIRST_RUN_LIMIT, "records")
+    if n < 0 or int(n) != n:
+        raise UsageError(f"the first-run limit must be a whole number of records, 0 or more, not {n}")
+    return int(n)
 
 
 def since_date(last_success: datetime | None, overlap: float, first_since: str | None) -> date | None:
@@ -144,108 +149,6 @@ def retry_conflicts(fn: Callable[[], T], *, attempts: int = RETRY_ATTEMPTS, base
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-# -- fetching -----------------------------------------------------------------------------------
-
-class _Clients:
-    """One rate-limited client per service for the whole run, so limits hold across searches."""
-
-    def __init__(self, lib: Refreshable):
-        self.settings = lib.settings
-        self._arxiv: PoliteClient | None = None
-        self._pubmed: PoliteClient | None = None
-
-    def arxiv(self) -> "PoliteClient":
-        if self._arxiv is None:
-            from zsearch.sources.arxiv import arxiv_client
-
-            self._arxiv = arxiv_client()
-        return self._arxiv
-
-    def pubmed(self) -> "PoliteClient":
-        if self._pubmed is None:
-            from zsearch.sources.pubmed import pubmed_client
-
-            self._pubmed = pubmed_client(api_key=self.settings.ncbi_api_key)
-        return self._pubmed
-
-    def close(self) -> None:
-        for c in (self._arxiv, self._pubmed):
-            if c is not None:
-                c.close()
-
-
-def source_items(lib: Refreshable, clients: _Clients, watch: Watch, source: str, since: date | None) -> Iterable[Any]:
-    """The Papers / RecordErrors ``source`` returns for ``watch`` since ``since`` (lazy)."""
-    query = watch.query_for(source)
-    s = lib.settings
-    if source == "arxiv":
-        from zsearch.sources.arxiv import ArxivSource, with_full_text
-
-        items: Iterable[Any] = ArxivSource(clients.arxiv(), s.arxiv_url).search(
-            query, max_results=watch.max_results, since=since)
-        if watch.full_text:
-            items = with_full_text(items, clients.arxiv(), lib.home / "pdfs" / "arxiv")
-        return items
-    if source == "pubmed":
-        from zsearch.sources.pubmed import PubmedSource
-
-        return PubmedSource(clients.pubmed(), s.eutils_url, api_key=s.ncbi_api_key, email=s.ncbi_email).search(
-            query, max_results=watch.max_results, since=since)
-    raise UsageError(f"unknown source {source!r}")
-
-
-class _Guard:
-    """Wraps a source: counts what it yields and stops cleanly (keeping the error) if it fails.
-
-    The library then commits everything fetched before the failure and returns a full
-    report, so the summary's counts are exact even for a source that broke half-way.
-    """
-
-    def __init__(self, items: Iterable[Any]):
-        self.items = items
-        self.fetched = 0
-        self.error: BaseException | None = None
-
-    def __iter__(self) -> Iterator[Any]:
-        try:
-            for x in self.items:
-                self.fetched += 1
-                yield x
-        except ZsearchError as exc:
-            self.error = exc
-        except Exception as exc:  # a bug or an unexpected reply: report it, go on with the others
-            log.exception("unexpected error while fetching")
-            self.error = exc
-
-
-def refresh_source(lib: Refreshable, clients: _Clients, watch: Watch, source: str, since: date | None) -> SourceResult:
-    """Fetch and upsert one source of one saved search; never raises for a source failure."""
-    res = SourceResult(source, watch.query_for(source), since.isoformat() if since else None)
-    t0 = time.perf_counter()
-    guard = _Guard(())
-    try:
-        guard = _Guard(source_items(lib, clients, watch, source, since))
-        it = iter(guard)
-        first = next(it, _END)
-        if first is not _END:  # nothing new: the model is not even loaded
-            rep = lib.ingest_papers(itertools.chain([first], it))
-            res.added, res.updated, res.unchanged = rep.added, rep.updated, rep.unchanged
-            res.failed = list(rep.failed)
-    except ZsearchError as exc:
-        res.error = str(exc)
-    except Exception as exc:
-        log.exception("%s/%s failed", watch.name, source)
-        res.error = f"{exc.__class__.__name__}: {exc}"
-    if guard.error is not None and res.error is None:
-        res.error = str(guard.error)
-    res.fetched = guard.fetched
-    res.seconds = time.perf_counter() - t0
-    return res
-
-
-_END: Any = object()  # what next() returns for a source that yielded nothing
-
-
 def plan(settings: "Settings", names: list[str] | None = None, *, overlap: float | None = None) -> RefreshReport:
     """What a refresh would fetch (``--dry-run``): per search and source, the query and start date.
 
@@ -254,7 +157,8 @@ def plan(settings: "Settings", names: list[str] | None = None, *, overlap: float
     watches = Watches(settings.home)
     ov = overlap_days(settings.raw, overlap)
     report = RefreshReport(dry_run=True, overlap_days=ov, prune_older_than_days=prune_days(settings.raw),
-                           started=_now().isoformat(timespec="seconds"))
+                           prune_floor_hours=versions.floor_hours(settings.raw),
+                           first_run_limit=first_run_records(settings.raw), started=_now().isoformat(timespec="seconds"))
     for w in watches.select(names):
         sr = SearchResult(w.name)
         for source in w.sources:
@@ -274,19 +178,23 @@ def refresh(
     *,
     overlap: float | None = None,
     prune_older_than: float | None = None,
+    first_run_limit: int | None = None,
     wait: float = 0.0,
     lock: bool = True,
 ) -> RefreshReport:
     """Refresh the saved searches ``names`` (all when None); see the module docstring.
 
     ``overlap``: days re-fetched before the last success (default 1, or config).
-    ``prune_older_than``: days after which old table versions are deleted (default 7).
+    ``prune_older_than``: days after which old table versions are deleted (default 7, or
+    config; never younger than the floor, ``[refresh] prune_floor_hours``, default 1 hour).
+    ``first_run_limit``: most records a source's first run may fetch (default 50,000, or config; 0: no limit).
     ``wait``: seconds to wait for another writer's lock before :class:`LockBusy`.
     ``lock=False`` when the caller already holds the writer lock.
     """
     if lock:
         with writer_lock(lib.home, wait=wait, purpose="zsearch refresh"):
-            return refresh(lib, names, overlap=overlap, prune_older_than=prune_older_than, lock=False)
+            return refresh(lib, names, overlap=overlap, prune_older_than=prune_older_than,
+                           first_run_limit=first_run_limit, lock=False)
 
     t0 = time.perf_counter()
     raw = lib.settings.raw
@@ -294,27 +202,31 @@ def refresh(
     prune = prune_days(raw, prune_older_than)
     if ov < 0 or prune < 0:
         raise UsageError("--overlap and --prune-older-than must be 0 or more days")
+    floor = versions.floor_hours(raw)
+    limit = first_run_records(raw, first_run_limit)
     watches = Watches(lib.home)
     selected = watches.select(names)
-    report = RefreshReport(overlap_days=ov, prune_older_than_days=prune, started=_now().isoformat(timespec="seconds"))
+    report = RefreshReport(overlap_days=ov, prune_older_than_days=prune, prune_floor_hours=floor,
+                           first_run_limit=limit, started=_now().isoformat(timespec="seconds"))
     if not selected:
         log.warning("no saved searches in %s; add one with `zsearch watch add NAME --arxiv QUERY`", lib.home)
-    clients = _Clients(lib)
+    clients = Clients(lib)
     try:
         for w in selected:
             started = _now()
             t_search = time.perf_counter()
             sr = SearchResult(w.name)
-            succeeded: dict[str, datetime] = {}
+            completed: dict[str, datetime] = {}
+            incomplete: dict[str, list[str]] = {}
             for source in w.sources:
-                since = since_date(watches.last_success(w, source), ov, w.since)
+                last = watches.last_success(w, source)
+                since = since_date(last, ov, w.since)
                 log.info("%s/%s: fetching %r since %s", w.name, source, w.query_for(source),
                          since.isoformat() if since else "the beginning")
                 fetch_started = _now()
-                res = refresh_source(lib, clients, w, source, since)
+                res = refresh_source(lib, clients, w, source, since, first_run_limit=limit if last is None else 0)
                 sr.sources.append(res)
                 if res.ok:
-                    succeeded[source] = fetch_started
                     log.info("%s/%s: fetched %d, added %d, updated %d, unchanged %d, failed %d (%.1fs)",
                              w.name, source, res.fetched, res.added, res.updated, res.unchanged,
                              len(res.failed), res.seconds)
@@ -323,13 +235,21 @@ def refresh(
                               res.fetched, res.added)
                 for record, why in res.failed:
                     log.warning("%s/%s: record %s failed: %s", w.name, source, record, why)
+                if res.complete:
+                    completed[source] = fetch_started  # the window advances
+                elif res.ok:
+                    incomplete[source] = [r["message"] for r in res.incomplete]
+                    for r in res.incomplete:
+                        log.warning("%s/%s: incomplete, fetched again next run from %s: %s", w.name, source,
+                                    res.since or "the beginning", r["message"])
             sr.seconds = time.perf_counter() - t_search
             report.searches.append(sr)
-            watches.record(w, status=sr.status, started=started, succeeded=succeeded, summary={
-                k: v for k, v in sr.to_dict().items() if k != "sources"})
+            watches.record(w, status=sr.status, started=started, succeeded=completed, incomplete=incomplete,
+                           summary={k: v for k, v in sr.to_dict().items() if k != "sources"})
     finally:
         clients.close()
-    report.optimized = maintain(lib, prune)
+    report.pruned = maintain(lib, prune, timedelta(hours=floor))
+    report.optimized = report.pruned is not None
     st = lib.store
     report.papers = st.count() if st.exists else 0
     report.table_version = st.version()
@@ -339,24 +259,18 @@ def refresh(
     return report
 
 
-def maintain(lib: Refreshable, prune_older_than_days: float) -> bool:
-    """Fold new rows into the indexes and prune versions older than the given age.
+def maintain(lib: Refreshable, prune_older_than_days: float, floor: timedelta | None = None) -> dict[str, int] | None:
+    """Fold new rows into the indexes and prune versions older than the given age (never younger
+    than ``floor``, default: as configured; never a pinned one).
 
     A no-op (no new table version) when the indexes are current and nothing is old enough
-    to prune — so a refresh that fetched nothing changes nothing. Returns whether it ran.
+    to prune — so a refresh that fetched nothing changes nothing. Returns ``{table: versions
+    deleted}``, or None when there is no database yet.
     """
     st = lib.store
     if not st.exists:
-        return False
-    retry_conflicts(st.optimize, what="optimize")  # also creates the full-text index on first use
-    age = timedelta(days=prune_older_than_days)
-    tables = [st.papers]
-    try:
-        tables.append(st.chunks)
-    except Exception:  # pragma: no cover - a database whose chunks table was never created
-        log.warning("no chunks table in %s", lib.home)
-    for tbl in tables:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # lancedb warns about cleanup_older_than=0; we document it
-            retry_conflicts(lambda t=tbl: t.optimize(cleanup_older_than=age), what=f"prune {tbl.name}")
-    return True
+        return None
+    if floor is None:
+        floor = timedelta(hours=versions.floor_hours(lib.settings.raw))
+    # also creates the full-text index on first use
+    return retry_conflicts(lambda: st.maintain(prune_older_than_days, floor), what="optimize")

@@ -1,8 +1,9 @@
 """Saved searches ("watches") and the record of their refreshes, kept in the database directory.
 
 ``<database>/watches.json`` holds the definitions (``zsearch watch add|remove`` write it);
-``<database>/refresh-state.json`` holds, per watch and source, when the last successful
-fetch started (only ``zsearch refresh`` writes it, under the writer lock). Both are
+``<database>/refresh-state.json`` holds, per watch and source, when the last complete
+fetch started — the start of the next one's window — and, for a source whose last run left
+part of its window behind, why (only ``zsearch refresh`` writes it, under the writer lock). Both are
 written atomically (a temporary file, fsync, rename), so a reader or a killed writer never
 sees half a file.
 
@@ -235,10 +236,13 @@ class Watches:
             return None
         return datetime.fromisoformat(s["last_success"])
 
-    def record(self, watch: Watch, *, status: str, started: datetime,
-               succeeded: dict[str, datetime], summary: dict[str, Any]) -> None:
-        """Record one refresh of ``watch``; ``succeeded`` maps each source that succeeded to its start time.
+    def record(self, watch: Watch, *, status: str, started: datetime, succeeded: dict[str, datetime],
+               summary: dict[str, Any], incomplete: dict[str, list[str]] | None = None) -> None:
+        """Record one refresh of ``watch``; ``succeeded`` maps each source whose window was fully
+        fetched and stored to the time its fetch started (its window advances to there).
 
+        ``incomplete`` maps each source that ran but left part of its window behind to the
+        reasons: its last success stays, so the next run fetches that window again.
         Callers hold the writer lock (only refresh writes this file).
         """
         data = _read_json(self.state_path)
@@ -247,6 +251,11 @@ class Watches:
         srcs = entry.setdefault("sources", {})
         for source, when in succeeded.items():
             srcs[source] = {"fingerprint": watch.fingerprint(source), "last_success": when.isoformat()}
+        for source, reasons in (incomplete or {}).items():
+            fp = watch.fingerprint(source)
+            old = srcs.get(source) or {}
+            kept = {"last_success": old["last_success"]} if old.get("fingerprint") == fp and old.get("last_success") else {}
+            srcs[source] = {"fingerprint": fp, **kept, "incomplete": list(reasons), "last_attempt": started.isoformat()}
         entry["last_run"] = started.isoformat()
         entry["last_status"] = status
         entry["last_summary"] = summary

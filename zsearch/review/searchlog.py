@@ -3,9 +3,9 @@
 A systematic review must report what was searched, where, when and with what result
 (PRISMA-S, Rethlefsen et al. 2021). Each record holds the timestamp, the command, the
 query verbatim, the source databases and their queries, the filters, the LanceDB table
-versions and the model, the number of results and the ids returned. Because LanceDB keeps
-every table version, a logged search can be re-run against the version it saw
-(:func:`rerun_search`) and gives the same ids.
+versions and the model, the number of results and the ids returned. A logged search or
+cluster run pins the versions it read (LanceDB tags, zsearch.store.versions), so no prune
+deletes them and it can be re-run against them (:func:`rerun_search`) months later.
 
 Records go to ``--log FILE.jsonl`` and, when a review directory is set (``--review DIR`` or
 ``$ZSEARCH_REVIEW_DIR``), to ``DIR/search-log.jsonl`` as well. Nothing is logged when
@@ -157,7 +157,12 @@ def log_run(
     """
     targets = log_targets(log, review_dir)
     if targets:
-        append_record(make_record(command, **fields), targets)
+        record = make_record(command, **fields)
+        lib = fields.get("lib")
+        if command in ("search", "cluster") and lib is not None and lib.store.exists:
+            # LanceDB tags keep the versions it read through every later prune: `log --rerun` works months on
+            record["pins"] = lib.store.pin_versions(record["table_version"])
+        append_record(record, targets)
     return targets
 
 

@@ -5,7 +5,10 @@ Input, one query per line (``-`` reads standard input):
 * a plain line is a query; its id is its line number; blank lines and ``#`` comments are skipped;
 * a line starting with ``{`` is a JSON object: ``{"id": "q1", "query": "…", "k": 5,
   "filters": {"year": "2020..2024", "source": "arxiv", "category": "cs.IR", "where": "…"}}``
-  (only ``query`` is required).
+  (only ``query`` is required). ``where`` is not raw SQL: it is a condition in the small
+  grammar of :func:`zsearch.search.filters.safe_where` (paper columns compared with values,
+  ``array_has(categories, '…')``, ``AND``/``OR``/``NOT``, brackets), rebuilt before use;
+* a line that is not UTF-8 text, or not valid JSON, is that line's error; the others run.
 
 Output: JSONL, one object per query in input order, written as each query finishes::
 
@@ -54,20 +57,26 @@ def to_filters(filters: dict[str, Any] | None) -> Filters:
     """Per-query filters -> :class:`zsearch.search.filters.Filters` (as the search flags build them).
 
     ``year``: ``"2019..2024"`` or ``2021``; ``year_from``/``year_to``: inclusive years;
-    ``source``, ``category``, ``author``: a string (comma-separated) or a list, any of them;
-    ``since``: ``YYYY-MM-DD``; ``where``: raw LanceDB SQL AND-ed to the rest.
+    ``source``, ``category``, ``author``: a string (comma-separated) or a list, any of them
+    (a category splits on commas only into arXiv categories: a MeSH heading keeps its comma);
+    ``since``: ``YYYY-MM-DD``; ``where``: a condition :func:`~zsearch.search.filters.safe_where`
+    accepts, AND-ed to the rest. A value of the wrong type is a UsageError.
     """
     d = dict(filters or {})
     unknown = set(d) - set(FILTER_KEYS)
     if unknown:
         raise UsageError(f"unknown filter {sorted(unknown)[0]!r}; known: {', '.join(FILTER_KEYS)}")
     year = d.get("year")
+    if year is not None and (isinstance(year, bool) or not isinstance(year, (str, int))):
+        raise UsageError(f"year must be YEAR or FROM..TO, not {year!r}")
     f = Filters.build(year=str(year) if year is not None else None, source=d.get("source"),
                       category=d.get("category"), author=d.get("author"), since=d.get("since"),
                       where=d.get("where"))
     for key in ("year_from", "year_to"):
         if d.get(key) is not None:
             try:
+                if isinstance(d[key], (bool, float)):
+                    raise TypeError
                 f = replace(f, **{key: int(d[key])})
             except (TypeError, ValueError):
                 raise UsageError(f"{key} must be a year, not {d[key]!r}") from None
@@ -89,28 +98,40 @@ def parse_line(line: str, lineno: int, default_k: int) -> Query | None:
         return Query(str(lineno), text, default_k)
     try:
         obj = json.loads(text)
-    except ValueError as exc:
+    except json.JSONDecodeError as exc:
         raise RecordError(f"line {lineno}: not valid JSON ({exc.msg})", record=record) from None
+    except (ValueError, RecursionError) as exc:  # a 5,000-digit number; brackets nested too deep
+        raise RecordError(f"line {lineno}: not valid JSON ({str(exc).splitlines()[0][:80]})", record=record) from None
     if not isinstance(obj, dict):
         raise RecordError(f"line {lineno}: expected a JSON object", record=record)
     q = obj.get("query")
     if not isinstance(q, str) or not q.strip():
         raise RecordError(f"line {lineno}: no \"query\"", record=record)
     k = obj.get("k", default_k)
-    if not isinstance(k, int) or k < 1:
+    if isinstance(k, bool) or not isinstance(k, int) or k < 1:
         raise RecordError(f"line {lineno}: k must be a positive integer, not {k!r}", record=record)
     filters = obj.get("filters") or {}
     if not isinstance(filters, dict):
         raise RecordError(f"line {lineno}: \"filters\" must be an object", record=record)
     qid = obj.get("id", obj.get("qid", lineno))
+    if not isinstance(qid, (str, int)) or isinstance(qid, bool):
+        raise RecordError(f"line {lineno}: \"id\" must be text or a number, not {qid!r}", record=record)
     return Query(str(qid), q.strip(), k, filters)
 
 
-def read_queries(lines: Iterable[str], default_k: int = 10) -> Iterator[Query | RecordError]:
-    """Queries (or RecordErrors for bad lines), lazily, so standard input can stream."""
-    for n, line in enumerate(lines, start=1):
+def read_queries(lines: Iterable[str | bytes], default_k: int = 10) -> Iterator[Query | RecordError]:
+    """Queries (or RecordErrors for bad lines), lazily, so standard input can stream.
+
+    ``lines`` may be bytes (what :func:`open_input` gives): each is decoded on its own, so
+    one line that is not UTF-8 is that line's error and the rest still run.
+    """
+    for n, raw in enumerate(lines, start=1):
         try:
+            line = raw.decode("utf-8") if isinstance(raw, bytes) else raw
             q = parse_line(line, n, default_k)
+        except UnicodeDecodeError as exc:
+            yield RecordError(f"line {n}: not UTF-8 text ({exc.reason} at byte {exc.start})", record=f"line {n}")
+            continue
         except RecordError as exc:
             yield exc
             continue
@@ -118,14 +139,18 @@ def read_queries(lines: Iterable[str], default_k: int = 10) -> Iterator[Query | 
             yield q
 
 
-def open_input(path: str) -> IO[str]:
-    """``-`` is standard input; anything else a UTF-8 text file."""
+def open_input(path: str) -> IO[bytes] | IO[str]:
+    """``-`` is standard input; anything else a file, read as bytes (each line is decoded as UTF-8)."""
     if path == "-":
-        return sys.stdin
+        return getattr(sys.stdin, "buffer", sys.stdin)
     try:
-        return open(path, encoding="utf-8")  # noqa: SIM115 - closed by the caller
+        return open(path, "rb")  # noqa: SIM115 - closed by the caller
     except FileNotFoundError:
         raise NotFound(f"no such file: {path}") from None
+    except IsADirectoryError:
+        raise UsageError(f"--queries wants a file, not the folder {path}") from None
+    except OSError as exc:
+        raise NotFound(f"cannot read {path}: {exc.strerror or exc}") from None
 
 
 @dataclass
@@ -153,12 +178,12 @@ def run_one(lib: Searcher, q: Query, *, base: Filters | None = None, **search_kw
         raise  # no query can succeed: stop with the one clear message
     except ZsearchError as exc:
         res["error"] = str(exc)
-    except Exception as exc:  # e.g. a raw `where` LanceDB rejects
+    except Exception as exc:  # e.g. a `where` LanceDB rejects although it parses (year = 'soon')
         res["error"] = f"{exc.__class__.__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
     return res
 
 
-def run_queries(lib: Searcher, lines: Iterable[str], *, k: int = 10, fmt: str = "jsonl",
+def run_queries(lib: Searcher, lines: Iterable[str | bytes], *, k: int = 10, fmt: str = "jsonl",
                 out: IO[str] | None = None, filters: Filters | None = None, **search_kw: Any) -> BatchReport:
     """Run every query in ``lines`` against ``lib`` (one model load) and write results to ``out``.
 
@@ -212,5 +237,5 @@ def run_queries_file(lib: Searcher, path: str, *, k: int = 10, fmt: str = "jsonl
     try:
         return run_queries(lib, fh, k=k, fmt="jsonl" if fmt == "table" else fmt, filters=filters, **search_kw)
     finally:
-        if fh is not sys.stdin:
+        if fh not in (sys.stdin, getattr(sys.stdin, "buffer", None)):
             fh.close()

@@ -7,6 +7,10 @@ overall still returns it first. The columns it reads carry scalar indexes built 
 ``source``, LABEL_LIST on ``sources`` and ``categories`` — so a filter costs an index
 lookup, not a table scan.
 
+Text a user types is never pasted into SQL as it stands: values are quoted, LIKE wildcards in
+an author's name are escaped, and a ``where`` condition from a ``--queries`` line is parsed by
+:func:`safe_where` (a small grammar over the paper columns) and written out again.
+
 Pure: no LanceDB import here; cluster, eval and export build their filters with it too.
 """
 
@@ -17,9 +21,22 @@ from dataclasses import dataclass, field, fields
 from datetime import date
 
 from zsearch.errors import UsageError
+from zsearch.papers.model import Paper
 
 # the source names zsearch writes (Paper.source); `beir` is what `zsearch eval beir` ingests
 KNOWN_SOURCES = ("arxiv", "pubmed", "pdf", "beir")
+
+# arXiv's archives, current and retired (https://arxiv.org/category_taxonomy and the old-style
+# ids' prefixes). A --category value is split on commas only when every part is one of these,
+# alone or with a subject class ("cs.IR,cs.CL", "hep-th, math.AG"); a MeSH heading's parts
+# ("Carcinoma, Hepatocellular") never are, so it stays one value.
+ARXIV_ARCHIVES = (
+    "astro-ph", "cond-mat", "cs", "econ", "eess", "gr-qc", "hep-ex", "hep-lat", "hep-ph", "hep-th", "math",
+    "math-ph", "nlin", "nucl-ex", "nucl-th", "physics", "q-bio", "q-fin", "quant-ph", "stat",
+    "acc-phys", "adap-org", "alg-geom", "ao-sci", "atom-ph", "bayes-an", "chao-dyn", "chem-ph", "cmp-lg",
+    "comp-gas", "dg-ga", "funct-an", "mtrl-th", "patt-sol", "plasm-ph", "q-alg", "solv-int", "supr-con",
+)
+ARXIV_CATEGORY_RE = re.compile(rf"(?:{'|'.join(re.escape(a) for a in ARXIV_ARCHIVES)})(?:\.[A-Za-z]+(?:-[A-Za-z]+)?)?")
 
 
 def _q(value: str) -> str:
@@ -52,6 +69,8 @@ def parse_years(text: str) -> tuple[int | None, int | None]:
 
 def parse_date(text: str) -> str:
     """Check ``YYYY-MM-DD`` (or ``YYYY-MM``/``YYYY``, meaning its first day); return the full date."""
+    if not isinstance(text, str):
+        raise UsageError(f"--since takes a date YYYY-MM-DD, not {text!r}")
     t = text.strip()
     parts = t.split("-")
     try:
@@ -105,10 +124,10 @@ class Filters:
             year_from=lo,
             year_to=hi,
             sources=tuple(srcs),
-            categories=tuple(_split(category)),
+            categories=tuple(split_categories(category)),
             authors=tuple(a.strip() for a in _as_list(author) if a.strip()),
             since=parse_date(since) if since else None,
-            where_sql=where or None,
+            where_sql=safe_where(where) if where is not None else None,
         )
 
     def __bool__(self) -> bool:
@@ -129,8 +148,7 @@ class Filters:
             conds.append(f"array_has_any(categories, {_list(list(self.categories))})")
         if self.authors:
             # names are stored as written ("Jane Q. Doe"): match a case-insensitive part of any one
-            parts = [f"lower(array_to_string(authors, '|')) LIKE {_q('%' + _like(a.lower()) + '%')}"
-                     for a in self.authors]
+            parts = [_author_like(a) for a in self.authors]
             conds.append(parts[0] if len(parts) == 1 else "(" + " OR ".join(parts) + ")")
         if self.since:
             conds.append(f"(added >= TIMESTAMP {_q(self.since + ' 00:00:00')} OR published >= {_q(self.since)})")
@@ -139,15 +157,44 @@ class Filters:
         return " AND ".join(conds) if conds else None
 
 
-def _like(s: str) -> str:
-    # LIKE wildcards in a name are literal text, not patterns
-    return s.replace("%", "").strip()
+def _author_like(name: str) -> str:
+    """``lower(authors) LIKE '%name%'``; ``%``, ``_`` and ``\\`` in the name match themselves.
+
+    >>> _author_like("O_Brien")
+    "lower(array_to_string(authors, '|')) LIKE '%o\\\\_brien%' ESCAPE '\\\\'"
+    """
+    s = name.lower().strip()
+    escaped = s.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    cond = f"lower(array_to_string(authors, '|')) LIKE {_q('%' + escaped + '%')}"
+    # ESCAPE only where it is needed: the common name keeps the plain form docs/search.md shows
+    return cond + " ESCAPE '\\'" if escaped != s else cond
 
 
 def _as_list(v: list[str] | tuple[str, ...] | str | None) -> list[str]:
     if v is None:
         return []
-    return [v] if isinstance(v, str) else list(v)
+    items = [v] if isinstance(v, str) else list(v) if isinstance(v, (list, tuple)) else [v]
+    bad = [x for x in items if not isinstance(x, str)]
+    if bad:
+        raise UsageError(f"a filter value is text or a list of text, not {bad[0]!r}")
+    return items
+
+
+def split_categories(v: list[str] | tuple[str, ...] | str | None) -> list[str]:
+    """--category values: ``"cs.IR,cs.CL"`` is two arXiv categories, ``"Carcinoma, Hepatocellular"`` one MeSH heading.
+
+    >>> split_categories(["cs.IR, cs.CL", "Carcinoma, Hepatocellular", "cs.IR"])
+    ['cs.IR', 'cs.CL', 'Carcinoma, Hepatocellular']
+    """
+    out: list[str] = []
+    for item in _as_list(v):
+        parts = [p.strip() for p in item.split(",")]
+        if len(parts) > 1 and all(ARXIV_CATEGORY_RE.fullmatch(p) for p in parts if p):
+            values = parts
+        else:
+            values = [item.strip()]
+        out.extend(x for x in values if x and x not in out)
+    return out
 
 
 def _split(v: list[str] | tuple[str, ...] | str | None) -> list[str]:
@@ -168,3 +215,199 @@ def where_of(filters: Filters | str | None) -> str | None:
     if isinstance(filters, str):
         return filters or None
     return filters.where()
+
+
+# -- the `where` grammar of a --queries line -------------------------------------------------
+# Columns a condition may name: Paper's text and number fields, plus the store's timestamps and
+# counts (zsearch.store.schema); list columns only inside array_has/array_has_any/array_has_all.
+_LIST_COLUMNS = frozenset(f.name for f in fields(Paper) if str(f.type) == "list[str]")
+_SCALAR_COLUMNS = frozenset(f.name for f in fields(Paper) if str(f.type) in ("str", "str | None", "int | None")) | {
+    "added", "updated", "token_count", "n_chunks"}
+_ARRAY_FUNCTIONS = ("array_has", "array_has_any", "array_has_all")
+_COMPARISONS = ("=", "!=", "<>", "<", "<=", ">", ">=")
+# a condition longer or deeper than this is no hand-written filter (and keeps the parser's recursion shallow)
+MAX_WHERE_CHARS = 2000
+MAX_WHERE_DEPTH = 32
+_TOKEN_RE = re.compile(r"""\s*(?:(?P<str>'(?:[^']|'')*')|(?P<num>-?\d+(?:\.\d+)?(?![\w.]))|(?P<word>[A-Za-z_]\w*)"""
+                       r"""|(?P<op><=|>=|<>|!=|=|<|>)|(?P<punct>[(),\[\]]))""", re.ASCII)
+
+
+class _Where:
+    """A recursive-descent parser that writes back only what it understood."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.tokens: list[tuple[str, str, int]] = []
+        pos = 0
+        while text[pos:].strip():
+            m = _TOKEN_RE.match(text, pos)
+            if not m:
+                self.fail("unexpected text", len(text) - len(text[pos:].lstrip()))
+            kind = m.lastgroup or ""
+            self.tokens.append((kind, m.group(kind), m.start(kind)))
+            pos = m.end()
+        self.i = 0
+
+    def fail(self, what: str, pos: int | None = None) -> None:
+        if pos is None:
+            pos = self.tokens[self.i][2] if self.i < len(self.tokens) else len(self.text)
+        raise UsageError(f"filters.where: {what} at character {pos + 1} of {self.text!r}",
+                         hint="conditions on paper columns with = != < <= > >= LIKE IN IS NULL, "
+                              "array_has(categories, '…'), AND, OR, NOT and brackets")
+
+    def peek(self, word: str | None = None) -> str | None:
+        if self.i >= len(self.tokens):
+            return None
+        kind, val, _ = self.tokens[self.i]
+        if word is None:
+            return val
+        return val if (val.upper() == word if kind == "word" else val == word) else None
+
+    def take(self, word: str) -> None:
+        if self.peek(word) is None:
+            self.fail(f"expected {word}")
+        self.i += 1
+
+    def parse(self) -> str:
+        out = self.expr(0)
+        if self.i < len(self.tokens):
+            self.fail(f"unexpected {self.tokens[self.i][1]!r}")
+        return out
+
+    def expr(self, depth: int) -> str:
+        if depth > MAX_WHERE_DEPTH:
+            self.fail("too deeply nested")
+        parts = [self.conj(depth)]
+        while self.peek("OR"):
+            self.i += 1
+            parts.append(self.conj(depth))
+        return " OR ".join(parts)
+
+    def conj(self, depth: int) -> str:
+        parts = [self.neg(depth)]
+        while self.peek("AND"):
+            self.i += 1
+            parts.append(self.neg(depth))
+        return " AND ".join(parts)
+
+    def neg(self, depth: int) -> str:
+        if self.peek("NOT"):
+            self.i += 1
+            return f"NOT {self.neg(depth + 1)}"
+        if self.peek("("):
+            self.i += 1
+            inner = self.expr(depth + 1)
+            self.take(")")
+            return f"({inner})"
+        return self.predicate()
+
+    def word(self) -> str:
+        if self.i >= len(self.tokens) or self.tokens[self.i][0] != "word":
+            self.fail("expected a column name")
+        val = self.tokens[self.i][1]
+        self.i += 1
+        return val
+
+    def literal(self) -> str:
+        if self.i >= len(self.tokens):
+            self.fail("expected a value")
+        kind, val, _ = self.tokens[self.i]
+        if kind in ("str", "num"):
+            self.i += 1
+            return val if kind == "num" else _q(val[1:-1].replace("''", "'"))
+        up = val.upper() if kind == "word" else ""
+        if up in ("TRUE", "FALSE"):
+            self.i += 1
+            return up
+        if up in ("TIMESTAMP", "DATE"):
+            self.i += 1
+            if self.i >= len(self.tokens) or self.tokens[self.i][0] != "str":
+                self.fail(f"expected a quoted {up.lower()} after {up}")
+            v = self.tokens[self.i][1]
+            self.i += 1
+            return f"{up} {_q(v[1:-1].replace(chr(39) * 2, chr(39)))}"
+        self.fail("expected a number, a 'quoted text', TRUE, FALSE, DATE '…' or TIMESTAMP '…'")
+        return ""  # pragma: no cover - fail raises
+
+    def predicate(self) -> str:
+        name = self.word()
+        if name.lower() in _ARRAY_FUNCTIONS:
+            self.take("(")
+            col = self.word()
+            if col not in _LIST_COLUMNS:
+                self.fail(f"{name} takes a list column ({', '.join(sorted(_LIST_COLUMNS))}), not {col!r}")
+            self.take(",")
+            if self.peek("["):
+                self.i += 1
+                values = [self.literal()]
+                while self.peek(","):
+                    self.i += 1
+                    values.append(self.literal())
+                self.take("]")
+                arg = "[" + ", ".join(values) + "]"
+            else:
+                arg = self.literal()
+            self.take(")")
+            return f"{name.lower()}({col}, {arg})"
+        if name not in _SCALAR_COLUMNS:
+            self.fail(f"unknown column {name!r} (known: {', '.join(sorted(_SCALAR_COLUMNS))})")
+        if self.peek("IS"):
+            self.i += 1
+            neg = " NOT" if self.peek("NOT") else ""
+            if neg:
+                self.i += 1
+            self.take("NULL")
+            return f"{name} IS{neg} NULL"
+        neg = ""
+        if self.peek("NOT"):
+            self.i += 1
+            neg = "NOT "
+        if self.peek("LIKE"):
+            self.i += 1
+            if self.i >= len(self.tokens) or self.tokens[self.i][0] != "str":
+                self.fail("LIKE takes a 'quoted pattern'")
+            return f"{name} {neg}LIKE {self.literal()}"
+        if self.peek("IN"):
+            self.i += 1
+            self.take("(")
+            values = [self.literal()]
+            while self.peek(","):
+                self.i += 1
+                values.append(self.literal())
+            self.take(")")
+            return f"{name} {neg}IN ({', '.join(values)})"
+        if neg:
+            self.fail("expected LIKE or IN after NOT")
+        op = self.peek()
+        if op not in _COMPARISONS or self.tokens[self.i][0] != "op":
+            self.fail(f"expected a comparison ({' '.join(_COMPARISONS)}), IS, LIKE or IN after {name!r}")
+        self.i += 1
+        return f"{name} {op} {self.literal()}"
+
+
+def safe_where(text: object) -> str | None:
+    """Check a ``where`` condition from a ``--queries`` line against a small grammar; return it as written back.
+
+    Raw SQL is never passed on: a condition may only compare paper columns with literals
+    (``= != <> < <= > >= LIKE IN IS [NOT] NULL``), test a list column with
+    ``array_has``/``array_has_any``/``array_has_all``, and combine those with ``AND``, ``OR``,
+    ``NOT`` and brackets. What comes back is rebuilt from the parse (values re-quoted), so a
+    stray quote or bracket cannot end the condition early and OR its way past other filters.
+    Anything else is a :class:`UsageError` naming the position.
+
+    >>> safe_where("year >= 2020 AND (doi IS NOT NULL OR array_has(categories, 'cs.IR'))")
+    "year >= 2020 AND (doi IS NOT NULL OR array_has(categories, 'cs.IR'))"
+    >>> safe_where("1=1) OR (1=1")
+    Traceback (most recent call last):
+    ...
+    zsearch.errors.UsageError: filters.where: expected a column name at character 1 of '1=1) OR (1=1' (conditions on paper columns with = != < <= > >= LIKE IN IS NULL, array_has(categories, '…'), AND, OR, NOT and brackets)
+    """
+    if text is None:
+        return None
+    if not isinstance(text, str):
+        raise UsageError(f"filters.where must be text, not {text!r}")
+    if not text.strip():
+        return None
+    if len(text) > MAX_WHERE_CHARS:
+        raise UsageError(f"filters.where is {len(text)} characters long; at most {MAX_WHERE_CHARS}")
+    return _Where(text).parse()

@@ -22,6 +22,7 @@ from typing import Any
 from zsearch.errors import RecordError, SourceError, UsageError
 from zsearch.papers.identity import ARXIV_NEW_RE, ARXIV_OLD_RE, canonical_id, split_arxiv_version
 from zsearch.papers.model import Paper, display_title
+from zsearch.sources.fields import ascii_int, leading_year
 from zsearch.sources.http import PoliteClient
 from zsearch.sources.xml import parse_xml
 
@@ -39,6 +40,8 @@ ARXIV_MAX_PAGE = 2000
 EMPTY_PAGE_RETRIES = 3
 
 _ID_RE = re.compile(rf"^(?:{ARXIV_NEW_RE.pattern}|{ARXIV_OLD_RE.pattern})$")
+# an entry's id after "arxiv.org/abs/": a new- or old-style id, version at most 9 digits
+_ENTRY_ID_RE = re.compile(r"(?:[0-9]{4}\.[0-9]{4,5}|[a-z][a-z-]+(?:\.[A-Z]{2})?/[0-9]{7})(?:v[0-9]{1,9})?")
 
 
 def arxiv_client(*, interval: float = ARXIV_INTERVAL, **kw: Any) -> PoliteClient:
@@ -61,8 +64,8 @@ def entry_to_paper(entry: Any) -> Paper:
     """One Atom ``<entry>`` -> Paper (version kept in ``extra["arxiv_version"]``)."""
     raw_id = _text(entry, f"{ATOM}id")
     m = re.search(r"arxiv\.org/abs/(.+)$", raw_id)
-    if not m:
-        raise RecordError(f"arXiv entry with an unexpected id {raw_id!r}", record=raw_id or "?")
+    if not m or not _ENTRY_ID_RE.fullmatch(m.group(1)):
+        raise RecordError(f"arXiv entry with an unexpected id {raw_id[:200]!r}", record=raw_id[:200] or "?")
     base, version = split_arxiv_version(m.group(1))
     published = _text(entry, f"{ATOM}published")
     updated = _text(entry, f"{ATOM}updated")
@@ -83,7 +86,7 @@ def entry_to_paper(entry: Any) -> Paper:
         extra["arxiv_updated"] = updated
     if pdf_url:
         extra["pdf_url"] = pdf_url
-    year = int(published[:4]) if published[:4].isdigit() else None
+    year = leading_year(published)
     return Paper(
         id=canonical_id(arxiv_id=base),
         source="arxiv",
@@ -100,6 +103,23 @@ def entry_to_paper(entry: Any) -> Paper:
     )
 
 
+# exceptions a record of unforeseen shape can raise in a parser: that record becomes a
+# RecordError naming the exception's kind, and the records beside it are still read
+UNFORESEEN = (TypeError, ValueError, AttributeError, KeyError, IndexError)
+
+
+def read_entry(entry: Any) -> Paper | RecordError:
+    """:func:`entry_to_paper`, with an unreadable entry returned as its RecordError instead of raised."""
+    try:
+        return entry_to_paper(entry)
+    except RecordError as exc:
+        return exc
+    except UNFORESEEN as exc:
+        raw_id = _text(entry, f"{ATOM}id")[:200]
+        return RecordError(f"unreadable arXiv entry ({exc.__class__.__name__}: {' '.join(str(exc).split())[:200]})",
+                           record=raw_id or "?")
+
+
 class Feed:
     """One parsed Atom page: total results, entries, and arXiv's error message if any."""
 
@@ -114,8 +134,7 @@ def parse_feed(data: bytes, *, what: str = "arXiv feed") -> Feed:
     root = parse_xml(data, what=what)
     if root.tag != f"{ATOM}feed":
         raise SourceError(f"{what}: not an Atom feed (root element {root.tag!r})")
-    total_txt = _text(root, f"{OPENSEARCH}totalResults")
-    total = int(total_txt) if total_txt.isdigit() else None
+    total = ascii_int(_text(root, f"{OPENSEARCH}totalResults"))
     entries = root.findall(f"{ATOM}entry")
     error = None
     if len(entries) == 1 and "/api/errors" in _text(entries[0], f"{ATOM}id"):
@@ -129,13 +148,7 @@ def parse_papers(data: bytes, *, what: str = "arXiv feed") -> list[Paper | Recor
     feed = parse_feed(data, what=what)
     if feed.error:
         raise SourceError(f"{what}: arXiv answered with an error: {feed.error}")
-    out: list[Paper | RecordError] = []
-    for e in feed.entries:
-        try:
-            out.append(entry_to_paper(e))
-        except RecordError as exc:
-            out.append(exc)
-    return out
+    return [read_entry(e) for e in feed.entries]
 
 
 def check_arxiv_id(arxiv_id: str) -> bool:
@@ -175,6 +188,7 @@ class ArxivSource:
         self.page_size = page_size
         self.empty_page_retries = empty_page_retries
         self.pages = 0  # pages fetched (retries not counted)
+        self.truncated = False  # the last search() stopped at max_results while more results remained
 
     def _fetch(self, params: dict[str, Any], what: str) -> Feed:
         resp = self.client.get(self.url, params=params, what=what)
@@ -201,6 +215,7 @@ class ArxivSource:
         total: int | None = None
         sort_by, order = ("submittedDate", "descending") if since else ("relevance", "descending")
         since_iso = since.isoformat() if since else None
+        self.truncated = False
         while max_results is None or got < max_results:
             n = self.page_size if max_results is None else min(self.page_size, max_results - got)
             params = {"search_query": query, "id_list": "", "sortBy": sort_by, "sortOrder": order,
@@ -222,21 +237,44 @@ class ArxivSource:
                         hint="everything before this page was kept; run the command again later",
                     )
                 return
-            for e in feed.entries:
-                try:
-                    p = entry_to_paper(e)
-                except RecordError as exc:
-                    yield exc
+            for i, e in enumerate(feed.entries):
+                p = read_entry(e)
+                if isinstance(p, RecordError):
+                    yield p
                     continue
                 if since_iso and p.published and p.published < since_iso:
                     return
                 yield p
                 got += 1
                 if max_results is not None and got >= max_results:
+                    # cut short if the next entry on this page is new enough, or pages remain
+                    rest = feed.entries[i + 1:]
+                    if rest:
+                        nxt = _text(rest[0], f"{ATOM}published")[:10]
+                        self.truncated = not since_iso or not nxt or nxt >= since_iso
+                    else:
+                        self.truncated = total is not None and start + len(feed.entries) < total
                     return
             start += len(feed.entries)
             if total is not None and start >= total:
                 return
+
+    def count(self, query: str, *, since: date | None = None) -> int:
+        """How many papers match ``query`` (submitted on or after ``since``): one request.
+
+        The date is folded into the query as ``submittedDate:[YYYYMMDD0000 TO 999912312359]``
+        (arXiv API user manual, section 5.1), the field ``search`` stops at.
+        """
+        if since:
+            query = f"({query}) AND submittedDate:[{since:%Y%m%d}0000 TO 999912312359]"
+        params = {"search_query": query, "id_list": "", "sortBy": "relevance", "sortOrder": "descending",
+                  "start": 0, "max_results": 1}
+        feed = self._fetch(params, f"count of query {query!r}")
+        if feed.error:
+            raise SourceError(f"arXiv rejected query {query!r}: {feed.error}")
+        if feed.total is None:
+            raise SourceError(f"arXiv: the answer to the count of {query!r} gives no total")
+        return feed.total
 
     def lookup(self, ids: Sequence[str]) -> Iterator[Paper | RecordError]:
         """Papers by arXiv id (with or without version); unknown or malformed ids -> RecordError.
@@ -264,10 +302,9 @@ class ArxivSource:
                 continue
             found: set[str] = set()
             for e in feed.entries:
-                try:
-                    p = entry_to_paper(e)
-                except RecordError as exc:
-                    yield exc
+                p = read_entry(e)
+                if isinstance(p, RecordError):
+                    yield p
                     continue
                 found.add(p.arxiv_id or "")
                 found.add(f"{p.arxiv_id}v{_version_of(p)}")

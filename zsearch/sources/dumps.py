@@ -13,8 +13,8 @@ them as :class:`Deletion` items, in file order, for the caller to apply.
 from __future__ import annotations
 
 import gzip
-import io
 import json
+import re
 import zlib
 from collections.abc import Iterable, Iterator
 from email.utils import parsedate_to_datetime
@@ -24,8 +24,9 @@ from typing import IO, Any
 from zsearch.errors import NotFound, RecordError
 from zsearch.papers.identity import canonical_id, split_arxiv_version
 from zsearch.papers.model import Deletion, Paper, display_title
-from zsearch.sources.pubmed import RECORD_TAGS, citation_to_paper
-from zsearch.sources.xml import iterparse_safely
+from zsearch.sources.fields import ascii_int, leading_year
+from zsearch.sources.pubmed import RECORD_TAGS, read_citation
+from zsearch.sources.xml import error_text, iterparse_safely
 
 
 def _open(path: Path) -> IO[bytes]:
@@ -43,6 +44,9 @@ def _open(path: Path) -> IO[bytes]:
 
 
 _READ_ERRORS = (EOFError, gzip.BadGzipFile, zlib.error, OSError)
+# a snapshot record's id: new-style (0704.0001) or old-style (hep-th/9901001), version optional
+_SNAPSHOT_ID_RE = re.compile(r"(?:[0-9]{4}\.[0-9]{4,5}|[a-z][a-z-]+(?:\.[A-Z]{2})?/[0-9]{7})(?:v[0-9]{1,9})?")
+_ISO_DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 # --- arXiv metadata snapshot -----------------------------------------------------------------
@@ -54,79 +58,130 @@ def _rfc2822_date(value: str) -> str | None:
         return None
 
 
-def snapshot_record_to_paper(rec: dict[str, Any]) -> Paper:
-    """One Kaggle ``arxiv-metadata-oai-snapshot`` record -> Paper (latest version kept)."""
-    aid = str(rec.get("id") or "").strip()
-    if not aid:
-        raise RecordError("record without an id", record="?")
-    base, _ = split_arxiv_version(aid)
+def _text(rec: dict[str, Any], name: str, record: str) -> str:
+    """A text field of a snapshot record ("" when absent or null); another type is a RecordError."""
+    value = rec.get(name)
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise RecordError(f"field {name!r} should be text, not {type(value).__name__}", record=record)
+    return value
+
+
+def _versions(rec: dict[str, Any], record: str) -> tuple[int, str | None]:
+    """(latest version number, the first version's date) from ``versions``."""
     versions = rec.get("versions") or []
-    nums = [int(v.get("version", "v0")[1:] or 0) for v in versions if isinstance(v, dict)]
-    first = _rfc2822_date(versions[0].get("created", "")) if versions and isinstance(versions[0], dict) else None
+    if not isinstance(versions, list) or not all(isinstance(v, dict) for v in versions):
+        raise RecordError("field 'versions' should be a list of objects", record=record)
+    nums = [ascii_int(v["version"][1:]) for v in versions if isinstance(v.get("version"), str)
+            and v["version"].startswith("v")]
+    created = versions[0].get("created") if versions else None
+    first = _rfc2822_date(created) if isinstance(created, str) else None
+    return max((n for n in nums if n is not None), default=1), first
+
+
+def _authors(rec: dict[str, Any], record: str) -> list[str]:
+    """Names from ``authors_parsed`` ([last, first, suffix] lists), else split from ``authors``."""
+    parsed = rec.get("authors_parsed") or []
+    if not isinstance(parsed, list) or not all(isinstance(p, list) and all(isinstance(x, str) for x in p)
+                                               for p in parsed):
+        raise RecordError("field 'authors_parsed' should be a list of lists of text", record=record)
     authors = []
-    for parts in rec.get("authors_parsed") or []:
+    for parts in parsed:
         last, firstname = (parts + ["", ""])[:2]
         suffix = parts[2] if len(parts) > 2 else ""
         name = " ".join(x for x in (firstname.strip(), last.strip(), suffix.strip()) if x)
         if name:
             authors.append(name)
-    if not authors and rec.get("authors"):
-        authors = [a.strip() for a in str(rec["authors"]).replace(" and ", ", ").split(",") if a.strip()]
-    published = first or rec.get("update_date")
-    extra: dict[str, Any] = {"arxiv_version": max(nums) if nums else 1}
+    if not authors:
+        text = _text(rec, "authors", record)
+        authors = [a.strip() for a in text.replace(" and ", ", ").split(",") if a.strip()]
+    return authors
+
+
+def snapshot_record_to_paper(rec: dict[str, Any]) -> Paper:
+    """One Kaggle ``arxiv-metadata-oai-snapshot`` record -> Paper (latest version kept).
+
+    A field of the wrong type, or an id that is no arXiv id, is a RecordError naming it.
+    """
+    aid = rec.get("id")
+    if not isinstance(aid, str) or not aid.strip():
+        raise RecordError("record without an id", record="?")
+    if not _SNAPSHOT_ID_RE.fullmatch(aid.strip()):
+        raise RecordError(f"not an arXiv id: {aid[:80]!r}", record="?")
+    base, _ = split_arxiv_version(aid)
+    record = f"arxiv:{base}"
+    version, first = _versions(rec, record)
+    authors = _authors(rec, record)
+    update_date = _text(rec, "update_date", record).strip()
+    if update_date and not _ISO_DATE_RE.fullmatch(update_date):
+        update_date = ""  # not a date: neither the publication date nor "updated"
+    published = first or update_date or None
+    extra: dict[str, Any] = {"arxiv_version": version}
     for key, name in (("journal_ref", "journal-ref"), ("comment", "comments"), ("license", "license"),
                       ("report_no", "report-no")):
-        if rec.get(name):
-            extra[key] = " ".join(str(rec[name]).split())
-    if rec.get("update_date"):
-        extra["arxiv_updated"] = rec["update_date"]
-    title = display_title(str(rec.get("title") or ""))
-    abstract = " ".join(str(rec.get("abstract") or "").split())
+        value = _text(rec, name, record)
+        if value:
+            extra[key] = " ".join(value.split())
+    if update_date:
+        extra["arxiv_updated"] = update_date
+    title = display_title(_text(rec, "title", record))
+    abstract = " ".join(_text(rec, "abstract", record).split())
     if not title and not abstract:
-        raise RecordError("record has neither a title nor an abstract", record=f"arxiv:{base}")
+        raise RecordError("record has neither a title nor an abstract", record=record)
     return Paper(
         id=canonical_id(arxiv_id=base),
         source="arxiv",
         title=title,
         abstract=abstract,
         authors=authors,
-        year=int(published[:4]) if published and published[:4].isdigit() else None,
-        doi=rec.get("doi") or None,
+        year=leading_year(published),
+        doi=_text(rec, "doi", record) or None,
         arxiv_id=base,
         url=f"https://arxiv.org/abs/{base}",
-        categories=str(rec.get("categories") or "").split(),
+        categories=_text(rec, "categories", record).split(),
         published=published,
         extra=extra,
     )
 
 
 def read_arxiv_dump(path: str | Path) -> Iterator[Paper | RecordError]:
-    """Stream the arXiv metadata snapshot (JSON lines, plain or .gz) as Papers."""
+    """Stream the arXiv metadata snapshot (JSON lines, plain or .gz) as Papers.
+
+    Each line is decoded and parsed on its own: a line that is not UTF-8, not JSON (nested
+    too deep, a number too long) or not a snapshot record is a RecordError naming
+    ``FILE:LINE``, and reading goes on. A truncated or corrupt ``.gz`` ends the file with a
+    RecordError after every line before the fault.
+    """
     path = Path(path)
     fh = _open(path)
     lineno = 0
     try:
-        stream = io.TextIOWrapper(fh, encoding="utf-8", errors="strict")
         while True:
             try:
-                line = stream.readline()
-            except UnicodeDecodeError as exc:
-                yield RecordError(f"not UTF-8 text ({exc.reason})", record=f"{path}:{lineno + 1}")
-                return
+                raw = fh.readline()
             except _READ_ERRORS as exc:
                 yield RecordError(f"file ends early or is corrupt ({exc.__class__.__name__}: {exc}); "
                                   f"records before line {lineno + 1} were read", record=f"{path}:{lineno + 1}")
                 return
-            if not line:
+            if not raw:
                 return
             lineno += 1
+            where = f"{path}:{lineno}"
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                yield RecordError(f"not UTF-8 text ({exc.reason} at byte {exc.start})", record=where)
+                continue
             if not line.strip():
                 continue
-            where = f"{path}:{lineno}"
             try:
                 rec = json.loads(line)
             except json.JSONDecodeError as exc:
                 yield RecordError(f"malformed JSON ({exc.msg} at column {exc.colno})", record=where)
+                continue
+            except (ValueError, RecursionError) as exc:  # a 5,000-digit number; brackets nested too deep
+                yield RecordError(f"malformed JSON ({' '.join(str(exc).split())[:100]})", record=where)
                 continue
             if not isinstance(rec, dict):
                 yield RecordError("a JSON line that is not an object", record=where)
@@ -135,8 +190,9 @@ def read_arxiv_dump(path: str | Path) -> Iterator[Paper | RecordError]:
                 yield snapshot_record_to_paper(rec)
             except RecordError as exc:
                 yield RecordError(exc.message, record=f"{where} ({exc.record})")
-            except (TypeError, ValueError, AttributeError) as exc:
-                yield RecordError(f"unexpected field value ({exc})", record=where)
+            except (TypeError, ValueError, AttributeError, KeyError, IndexError) as exc:
+                # a shape no check above foresaw: this record only, named, with the exception's kind
+                yield RecordError(f"unexpected field value ({exc.__class__.__name__}: {exc})", record=where)
     finally:
         fh.close()
 
@@ -164,22 +220,28 @@ def read_pubmed_xml(path: str | Path) -> Iterator[Paper | RecordError | Deletion
                 if el.tag == "MedlineCitation" and parent is not None and parent.tag in RECORD_TAGS:
                     continue  # read with its PubmedArticle
                 if el.tag == "DeleteCitation":
-                    ids = [canonical_id(pmid=p.text.strip()) for p in el.findall("PMID") if p.text and p.text.strip()]
+                    texts = [" ".join((p.text or "").split()) for p in el.findall("PMID")]
+                    bad = [t for t in texts if ascii_int(t) is None]
+                    if bad:
+                        yield RecordError(f"<DeleteCitation> lists {len(bad)} PMID(s) that are not numbers "
+                                          f"(first {bad[0][:20]!r}); the others are deleted",
+                                          record=f"{path}:{el.sourceline}")
+                    ids = [canonical_id(pmid=t) for t in texts if ascii_int(t) is not None]
                     yield Deletion(ids=ids, record=str(path))
                 else:
-                    try:
-                        paper = citation_to_paper(el)
+                    paper = read_citation(el)
+                    if isinstance(paper, RecordError):
+                        yield RecordError(paper.message, record=f"{path}: {paper.record} (line {el.sourceline})")
+                    else:
                         last_ok = paper.id
                         yield paper
-                    except RecordError as exc:
-                        yield RecordError(exc.message, record=f"{path}: {exc.record} (line {el.sourceline})")
                 # constant memory: drop this element and everything before it
                 el.clear(keep_tail=True)
                 if parent is not None:
                     while el.getprevious() is not None:
                         del parent[0]
         except etree.XMLSyntaxError as exc:
-            yield RecordError(f"malformed XML after {last_ok}: {exc.msg}", record=f"{path}:{exc.lineno}")
+            yield RecordError(f"malformed XML after {last_ok}: {error_text(exc)}", record=f"{path}:{exc.lineno}")
         except _READ_ERRORS as exc:
             yield RecordError(f"file ends early or is corrupt ({exc.__class__.__name__}: {exc}); "
                               f"records up to {last_ok} were read", record=str(path))

@@ -22,6 +22,7 @@ from typing import Any
 from zsearch.errors import RecordError, SourceError, UsageError
 from zsearch.papers.identity import canonical_id
 from zsearch.papers.model import Paper, display_title
+from zsearch.sources.fields import ascii_int
 from zsearch.sources.http import PoliteClient
 from zsearch.sources.xml import parse_xml
 
@@ -55,9 +56,8 @@ def _txt(el: Any) -> str:
 
 def _month(value: str) -> int | None:
     v = value.strip().lower()
-    if v.isdigit():
-        n = int(v)
-        return n if 1 <= n <= 12 else None
+    if v[:1].isdigit():
+        return ascii_int(v, lo=1, hi=12)
     return _MONTHS.get(v[:3])
 
 
@@ -65,14 +65,13 @@ def _date_parts(el: Any) -> tuple[int | None, int | None, int | None]:
     """(year, month, day) from a PubDate/ArticleDate element, MedlineDate included."""
     if el is None:
         return None, None, None
-    y = el.findtext("Year")
-    if y and y.strip().isdigit():
+    y = ascii_int(el.findtext("Year"))
+    if y is not None:
         m = _month(el.findtext("Month") or "") if el.findtext("Month") else None
-        d_txt = (el.findtext("Day") or "").strip()
-        d = int(d_txt) if d_txt.isdigit() and m else None
-        return int(y), m, d
+        d = ascii_int(el.findtext("Day"), lo=1, hi=31) if m else None
+        return y, m, d
     md = el.findtext("MedlineDate") or ""
-    m = re.match(r"\s*(\d{4})(?:\s+([A-Za-z]{3}))?", md)
+    m = re.match(r"\s*([0-9]{4})(?:\s+([A-Za-z]{3}))?", md)
     if m:
         return int(m.group(1)), _month(m.group(2)) if m.group(2) else None, None
     return None, None, None
@@ -95,6 +94,29 @@ def _author_name(a: Any) -> str:
     last = (a.findtext("LastName") or "").strip()
     fore = (a.findtext("ForeName") or a.findtext("FirstName") or a.findtext("Initials") or "").strip()
     return f"{fore} {last}".strip()
+
+
+def _unbracket(title: str) -> str:
+    """MEDLINE brackets titles translated into English: ``[Treatment of sepsis in children].``.
+
+    The brackets and the full stop go only when the opening bracket closes just before
+    the full stop: ``[18F]FDG uptake in [the liver].`` keeps its brackets.
+
+    >>> _unbracket("[Treatment of sepsis in children]."), _unbracket("[18F]FDG uptake in [the liver].")
+    ('Treatment of sepsis in children', '[18F]FDG uptake in [the liver].')
+    """
+    if not (title.startswith("[") and title.endswith("].")):
+        return title
+    depth = 0
+    for i, ch in enumerate(title):
+        depth += {"[": 1, "]": -1}.get(ch, 0)
+        if depth == 0:
+            return title[1:-2] if i == len(title) - 2 else title
+    return title
+
+
+def _text_or_none(value: str | None) -> str | None:
+    return value.strip() or None if value else None
 
 
 def abstract_sections(abstract: Any) -> list[dict[str, str]]:
@@ -132,16 +154,14 @@ def citation_to_paper(el: Any) -> Paper:
         raise RecordError(f"<{tag}> without a citation", record="?")
     pmid_el = cit.find("PMID")
     pmid = (pmid_el.text or "").strip() if pmid_el is not None else ""
-    if not pmid.isdigit():
+    if ascii_int(pmid) is None:
         raise RecordError(f"<{tag}> without a PMID", record="?")
     record = f"pmid:{pmid}"
     art = cit.find("Article") if tag != "PubmedBookArticle" else cit
     if art is None:
         raise RecordError("citation without an <Article>", record=record)
     title = _txt(art.find("ArticleTitle")) or _txt(art.find("VernacularTitle")) or _txt(art.find("Book/BookTitle"))
-    title = title.strip()
-    if title.startswith("[") and title.endswith("].") :
-        title = title[1:-2]  # MEDLINE brackets titles translated into English
+    title = _unbracket(title.strip())
     sections = abstract_sections(art.find("Abstract"))
     abstract = join_sections(sections)
     if not title and not abstract:
@@ -186,7 +206,7 @@ def citation_to_paper(el: Any) -> Paper:
     mesh = [x for x in mesh if x]
     pub_types = [_txt(p) for p in art.findall("PublicationTypeList/PublicationType")]
     keywords = [_txt(k) for k in cit.findall("KeywordList/Keyword")]
-    extra: dict[str, Any] = {"pmid_version": int(pmid_el.get("Version") or 1)}
+    extra: dict[str, Any] = {"pmid_version": ascii_int(pmid_el.get("Version"), lo=1) or 1}
     if journal is not None:
         jt = _txt(journal.find("Title"))
         if jt:
@@ -232,6 +252,21 @@ def citation_to_paper(el: Any) -> Paper:
 
 
 RECORD_TAGS = ("PubmedArticle", "PubmedBookArticle")
+# exceptions a record of unforeseen shape can raise in the parser: that record becomes a
+# RecordError naming the exception's kind, and the records beside it are still read
+UNFORESEEN = (TypeError, ValueError, AttributeError, KeyError, IndexError)
+
+
+def read_citation(el: Any) -> Paper | RecordError:
+    """:func:`citation_to_paper`, with an unreadable record returned as its RecordError instead of raised."""
+    try:
+        return citation_to_paper(el)
+    except RecordError as exc:
+        return exc
+    except UNFORESEEN as exc:
+        pmid = " ".join((el.findtext("MedlineCitation/PMID") or el.findtext("PMID") or "").split())[:20]
+        return RecordError(f"unreadable PubMed record ({exc.__class__.__name__}: {' '.join(str(exc).split())[:200]})",
+                           record=f"pmid:{pmid}" if pmid else "?")
 
 
 def parse_efetch(data: bytes, *, what: str = "efetch response") -> list[Paper | RecordError]:
@@ -239,14 +274,7 @@ def parse_efetch(data: bytes, *, what: str = "efetch response") -> list[Paper | 
     root = parse_xml(data, what=what)
     if root.tag == "eFetchResult" or root.find("ERROR") is not None:
         raise SourceError(f"PubMed {what}: {_txt(root.find('ERROR')) or 'error'}")
-    out: list[Paper | RecordError] = []
-    for el in root:
-        if el.tag in RECORD_TAGS or el.tag == "MedlineCitation":
-            try:
-                out.append(citation_to_paper(el))
-            except RecordError as exc:
-                out.append(exc)
-    return out
+    return [read_citation(el) for el in root if el.tag in RECORD_TAGS or el.tag == "MedlineCitation"]
 
 
 # --- E-utilities client ---------------------------------------------------------------------
@@ -296,6 +324,8 @@ class PubmedSource:
         self.batch = batch
         self.cap = cap
         self.today = today or date.today()
+        self.matched: int | None = None  # records the last search() matched (its first esearch's count)
+        self.capped: list[str] = []  # date ranges of the last search() with more records than `cap`
 
     def _params(self, **kw: Any) -> dict[str, Any]:
         p: dict[str, Any] = {"db": "pubmed", "tool": NCBI_TOOL}
@@ -322,12 +352,12 @@ class PubmedSource:
         err = root.findtext("ERROR")
         if err:
             raise SourceError(f"PubMed {what}: {err.strip()}")
-        count_txt = (root.findtext("Count") or "").strip()
-        if not count_txt.isdigit():
+        count = ascii_int(root.findtext("Count") or "")
+        if count is None:
             raise SourceError(f"PubMed {what}: no <Count> in the answer")
-        return {"count": int(count_txt), "webenv": root.findtext("WebEnv"),
-                "query_key": root.findtext("QueryKey"),
-                "ids": [i.text for i in root.findall("IdList/Id")],
+        return {"count": count, "webenv": _text_or_none(root.findtext("WebEnv")),
+                "query_key": _text_or_none(root.findtext("QueryKey")),
+                "ids": [i.text.strip() for i in root.findall("IdList/Id") if i.text and i.text.strip()],
                 "not_found": [_txt(x) for x in root.findall("ErrorList/PhraseNotFound")]}
 
     def efetch(self, webenv: str, query_key: str, retstart: int, retmax: int) -> list[Paper | RecordError]:
@@ -361,8 +391,9 @@ class PubmedSource:
             raise UsageError("the PubMed query is empty")
         if max_results is not None and max_results < 1:
             raise UsageError("--max must be at least 1")
+        self.capped = []
         first = self.esearch(term, mindate=since, maxdate=self.today if since else None)
-        total = first["count"]
+        total = self.matched = first["count"]
         want = total if max_results is None else min(total, max_results)
         if want == 0:
             return
@@ -383,6 +414,7 @@ class PubmedSource:
             take = min(n, self.cap, want - got)
             label = f"{term!r} {a}..{b}"
             if n > self.cap:
+                self.capped.append(label)
                 yield RecordError(f"PubMed search {label} has {n} records on one day; only {self.cap} can be fetched",
                                   record=label)
             yield from self._fetch_all(hists[(a, b)], take, label)

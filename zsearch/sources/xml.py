@@ -30,6 +30,11 @@ def safe_xml_parser(**kw: Any) -> Any:
     return etree.XMLParser(dtd_validation=False, **SAFE_OPTIONS, **kw)
 
 
+def error_text(exc: BaseException) -> str:
+    """libxml2's message on one line (it may end a sentence with a newline mid-message)."""
+    return " ".join(str(getattr(exc, "msg", None) or exc).split())
+
+
 def parse_xml(data: bytes, *, what: str) -> Any:
     """Parse a whole XML document safely; a malformed one is a :class:`SourceError` naming ``what``."""
     from lxml import etree
@@ -37,7 +42,7 @@ def parse_xml(data: bytes, *, what: str) -> Any:
     try:
         return etree.fromstring(data, parser=safe_xml_parser())
     except etree.XMLSyntaxError as exc:
-        raise SourceError(f"{what}: malformed XML ({exc})") from None
+        raise SourceError(f"{what}: malformed XML ({error_text(exc)})") from None
 
 
 def iterparse_safely(source: IO[bytes], tags: tuple[str, ...]) -> Any:

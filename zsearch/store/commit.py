@@ -1,4 +1,4 @@
-"""The commit protocol: how one batch of papers and passages becomes durable across two tables.
+"""The commit protocol and the Store's write API: how a batch of papers and passages becomes durable.
 
 LanceDB commits each table on its own; :func:`commit` orders the commits so that a paper
 always has its passages, journals the batch, and :meth:`zsearch.store.tables.Store.recover`
@@ -13,7 +13,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from zsearch.store.sql import IN_LIST_SIZE, sql_str
+from zsearch.store.schema import fit_sentence_columns
+from zsearch.store.sql import IN_LIST_SIZE, sql_in, sql_str
 
 # The live tables' commit journal (see :func:`commit`), in the database directory.
 COMMIT_JOURNAL = "commit-journal.json"
@@ -99,3 +100,84 @@ def write_json_atomic(path: Path, data: Any) -> None:
         fh.flush()
         os.fsync(fh.fileno())
     os.replace(tmp, path)
+
+
+class WriteAPI:
+    """The Store's one write API (mixed into zsearch.store.tables.Store): every write is a commit above."""
+
+    home: Path
+    papers: Any
+    chunks: Any
+    exists: bool
+
+    def get_rows(self, ids: Sequence[str], columns: Sequence[str] | None = None) -> dict[str, dict[str, Any]]:
+        raise NotImplementedError  # the Store's read
+
+    def sentences_int8(self) -> bool:
+        raise NotImplementedError  # the Store's read
+
+    def write(self, paper_rows: list[dict[str, Any]], chunk_rows: list[dict[str, Any]],
+              replace_chunks_of: Sequence[str]) -> None:
+        """Commit one batch of paper rows and passages to the live tables (see :func:`commit`).
+
+        Sentence vectors are first put in the table's format (int8 + scales, or float32 in a
+        table not yet converted: zsearch.store.schema.fit_sentence_columns).
+        """
+        int8 = self.sentences_int8()
+        paper_rows = [fit_sentence_columns(r, int8=int8) for r in paper_rows]
+        if paper_rows and "sentence_scales" not in self.papers.schema.names:  # a table no model has opened yet
+            paper_rows = [{k: v for k, v in r.items() if k != "sentence_scales"} for r in paper_rows]
+        commit(self.papers, self.chunks, paper_rows, chunk_rows, replace_chunks_of, self.home / COMMIT_JOURNAL)
+
+    def interrupted(self) -> list[tuple[str, str | None]]:
+        """``(paper id, version being written, or DELETED)`` of a batch a kill cut short."""
+        path = self.home / COMMIT_JOURNAL
+        try:
+            return [(pid, h) for pid, h in json.loads(path.read_text(encoding="utf-8"))["papers"]]
+        except FileNotFoundError:
+            return []
+        except (ValueError, KeyError, TypeError):
+            return []  # unreadable: write_json_atomic never leaves half a journal, so none was written
+
+    def recover(self) -> int:
+        """Settle a batch whose writer was killed mid-commit (the caller holds the writer lock).
+
+        No model is needed: each paper of the journal is rolled back or forward by the
+        version its row holds — passages of a version that never landed are deleted; after
+        a landed one, the older versions' are; an interrupted deletion is finished. Returns
+        how many papers it settled.
+        """
+        pending = self.interrupted() if self.exists else []
+        if not pending:
+            self.clear_interrupted()
+            return 0
+        stored = {pid: r["content_hash"] for pid, r in self.get_rows([p for p, _ in pending], ["id", "content_hash"]).items()}
+        gone = [pid for pid, h in pending if h == DELETED or pid not in stored]
+        landed = [(pid, h) for pid, h in pending if pid in stored and h != DELETED and stored[pid] == h]
+        lost = [(pid, h) for pid, h in pending if pid in stored and h not in (DELETED, None) and stored[pid] != h]
+        delete_passages(self.chunks, landed, keep=True)
+        delete_passages(self.chunks, lost, keep=False)
+        if gone:  # last: Store.delete journals itself (papers first, then their passages)
+            self.delete([pid for pid in gone if pid in stored])
+            delete_passages(self.chunks, [(pid, None) for pid in gone], keep=True)
+        self.clear_interrupted()
+        return len(pending)
+
+    def clear_interrupted(self) -> None:
+        (self.home / COMMIT_JOURNAL).unlink(missing_ok=True)
+
+    def delete(self, ids: Sequence[str]) -> int:
+        """Delete papers (and their passages) by stored id; returns how many were there."""
+        if not ids or not self.exists:
+            return 0
+        present = list(self.get_rows(ids, ["id"]))
+        if present:
+            # papers first, journalled: a kill in between leaves passages the next writer deletes
+            journal = self.home / COMMIT_JOURNAL
+            write_json_atomic(journal, {"papers": [[pid, DELETED] for pid in present]})
+            for i in range(0, len(present), IN_LIST_SIZE):
+                self.papers.delete(sql_in("id", present[i : i + IN_LIST_SIZE]))
+                fault_point("delete.papers-deleted")
+                self.chunks.delete(sql_in("paper_id", present[i : i + IN_LIST_SIZE]))
+            journal.unlink(missing_ok=True)
+        return len(present)

@@ -15,7 +15,10 @@ index.
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from typing import Any
+
+from zsearch.store import versions
 
 FTS_INDEX = "fts_text_idx"
 VECTOR_INDEX = "vector_idx"
@@ -42,17 +45,20 @@ def index_names(table: Any) -> set[str]:
     return {ix.name for ix in table.list_indices()}
 
 
-def optimize(papers: Any, chunks: Any) -> None:
-    """Fold new rows into the indexes (the full-text index is created on first use)."""
+def optimize(papers: Any, chunks: Any, *, older_than_days: float | None = None,
+             floor: timedelta | None = None) -> None:
+    """Fold new rows into the indexes (the full-text index is created on first use) and prune
+    versions older than ``older_than_days`` (None: as configured), never younger than ``floor``
+    and never a pinned one: the age is always passed to LanceDB (zsearch.store.versions)."""
     from lancedb.index import FTS
 
     if FTS_INDEX not in index_names(papers) and papers.count_rows():
         papers.create_index("fts_text", config=FTS(), replace=True, name=FTS_INDEX)
     else:
-        papers.optimize()
+        versions.optimize_table(papers, older_than_days, floor)
     ensure_search_indexes(papers)
     if chunks.count_rows():
-        chunks.optimize()
+        versions.optimize_table(chunks, older_than_days, floor)
 
 
 def ensure_search_indexes(papers: Any) -> None:

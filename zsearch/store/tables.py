@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -27,8 +27,8 @@ import numpy as np
 from zsearch.errors import EmptyDatabase, ModelMismatch, NotFound, UsageError
 from zsearch.papers.identity import key_values, stored_keys
 from zsearch.papers.model import Paper
-from zsearch.store import indexes, migrate
-from zsearch.store.commit import COMMIT_JOURNAL, DELETED, commit, delete_passages, fault_point, write_json_atomic
+from zsearch.store import indexes, migrate, versions
+from zsearch.store.commit import WriteAPI
 from zsearch.store.schema import (
     CHUNKS,
     HAS_SENTENCES,
@@ -38,7 +38,6 @@ from zsearch.store.schema import (
     PAPERS,
     chunks_schema,
     dequantize,
-    fit_sentence_columns,
     papers_schema,
     row_to_paper,
 )
@@ -71,7 +70,7 @@ def check_model(info: tuple[str, int], model_id: str, dim: int, home: Path) -> N
         )
 
 
-class Store:
+class Store(WriteAPI):
     """The LanceDB database in a zsearch data directory."""
 
     def __init__(self, home: Path):
@@ -352,73 +351,7 @@ class Store:
             raise NotFound(f"no paper with id {missing[0]!r}" + (f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""))
         return np.stack([np.asarray(rows[i]["vector"], dtype=np.float32) for i in ids]) if ids else np.zeros((0, 0), np.float32)
 
-    # -- the write API -------------------------------------------------------------------
-    def write(self, paper_rows: list[dict[str, Any]], chunk_rows: list[dict[str, Any]],
-              replace_chunks_of: Sequence[str]) -> None:
-        """Commit one batch of paper rows and passages to the live tables (see :func:`commit`).
-
-        Sentence vectors are first put in the table's format (int8 + scales, or float32 in a
-        table not yet converted: zsearch.store.schema.fit_sentence_columns).
-        """
-        int8 = self.sentences_int8()
-        paper_rows = [fit_sentence_columns(r, int8=int8) for r in paper_rows]
-        if paper_rows and "sentence_scales" not in self.papers.schema.names:  # a table no model has opened yet
-            paper_rows = [{k: v for k, v in r.items() if k != "sentence_scales"} for r in paper_rows]
-        commit(self.papers, self.chunks, paper_rows, chunk_rows, replace_chunks_of, self.home / COMMIT_JOURNAL)
-
-    def interrupted(self) -> list[tuple[str, str | None]]:
-        """``(paper id, version being written, or DELETED)`` of a batch a kill cut short."""
-        path = self.home / COMMIT_JOURNAL
-        try:
-            return [(pid, h) for pid, h in json.loads(path.read_text(encoding="utf-8"))["papers"]]
-        except FileNotFoundError:
-            return []
-        except (ValueError, KeyError, TypeError):
-            return []  # unreadable: write_json_atomic never leaves half a journal, so none was written
-
-    def recover(self) -> int:
-        """Settle a batch whose writer was killed mid-commit (the caller holds the writer lock).
-
-        No model is needed: each paper of the journal is rolled back or forward by the
-        version its row holds — passages of a version that never landed are deleted; after
-        a landed one, the older versions' are; an interrupted deletion is finished. Returns
-        how many papers it settled.
-        """
-        pending = self.interrupted() if self.exists else []
-        if not pending:
-            self.clear_interrupted()
-            return 0
-        stored = {pid: r["content_hash"] for pid, r in self.get_rows([p for p, _ in pending], ["id", "content_hash"]).items()}
-        gone = [pid for pid, h in pending if h == DELETED or pid not in stored]
-        landed = [(pid, h) for pid, h in pending if pid in stored and h != DELETED and stored[pid] == h]
-        lost = [(pid, h) for pid, h in pending if pid in stored and h not in (DELETED, None) and stored[pid] != h]
-        delete_passages(self.chunks, landed, keep=True)
-        delete_passages(self.chunks, lost, keep=False)
-        if gone:  # last: Store.delete journals itself (papers first, then their passages)
-            self.delete([pid for pid in gone if pid in stored])
-            delete_passages(self.chunks, [(pid, None) for pid in gone], keep=True)
-        self.clear_interrupted()
-        return len(pending)
-
-    def clear_interrupted(self) -> None:
-        (self.home / COMMIT_JOURNAL).unlink(missing_ok=True)
-
-    def delete(self, ids: Sequence[str]) -> int:
-        """Delete papers (and their passages) by stored id; returns how many were there."""
-        if not ids or not self.exists:
-            return 0
-        present = list(self.get_rows(ids, ["id"]))
-        if present:
-            # papers first, journalled: a kill in between leaves passages the next writer deletes
-            journal = self.home / COMMIT_JOURNAL
-            write_json_atomic(journal, {"papers": [[pid, DELETED] for pid in present]})
-            for i in range(0, len(present), IN_LIST_SIZE):
-                self.papers.delete(sql_in("id", present[i : i + IN_LIST_SIZE]))
-                fault_point("delete.papers-deleted")
-                self.chunks.delete(sql_in("paper_id", present[i : i + IN_LIST_SIZE]))
-            journal.unlink(missing_ok=True)
-        return len(present)
-
+    # -- the write API: zsearch.store.commit.WriteAPI (write, delete, recover) -------------
     def stage(self, model_id: str, dim: int) -> migrate.Staging:
         """Staged tables for a re-embedding with ``model_id`` (resumable: they persist until the switch)."""
         return migrate.Staging(self, model_id, dim)
@@ -435,6 +368,32 @@ class Store:
         indexes.optimize(self.papers, self.chunks)
         indexes.ensure_passage_indexes(self.chunks)
         self._index_cache = None
+
+    def maintain(self, older_than_days: float, floor: timedelta) -> dict[str, int]:
+        """:meth:`optimize`, pruning versions older than ``older_than_days`` (never younger than
+        ``floor``, never a pinned one; zsearch.store.versions); returns ``{table: versions deleted}``."""
+        before = versions.version_counts(self)
+        if self.exists and self.has_sentences and not self.sentences_int8():
+            migrate.compact_sentence_vectors(self.papers)
+        indexes.optimize(self.papers, self.chunks, older_than_days=older_than_days, floor=floor)
+        indexes.ensure_passage_indexes(self.chunks)
+        self._index_cache = None
+        after = versions.version_counts(self)
+        return {name: max(n - after.get(name, 0), 0) for name, n in before.items()}
+
+    # -- version pins (zsearch.store.versions) ---------------------------------------------
+    def pin_versions(self, table_versions: Mapping[str, int | None] | None = None) -> dict[str, str]:
+        """Pin the tables' versions (``{"papers": 12, "chunks": 9}``; default: the current ones) so
+        that no prune deletes them; returns ``{table: tag}``."""
+        return versions.tag_versions(self, table_versions)
+
+    def pins(self) -> dict[str, dict[str, int]]:
+        """``{table: {tag: version}}`` of every pin."""
+        return versions.pins(self)
+
+    def unpin(self, tag: str) -> bool:
+        """Remove a pin (``zsearch-v12``); the next prune may then delete its version."""
+        return versions.unpin(self, tag)
 
     def has_fts(self) -> bool:
         return indexes.FTS_INDEX in indexes.index_names(self.papers)
