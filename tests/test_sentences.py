@@ -19,7 +19,6 @@ from zsearch.papers.model import Paper
 from zsearch.search.config import DEFAULT_CONFIG, NO_SENTENCE_CONFIG, SearchConfig
 from zsearch.ingest.sentences import MAX_SENTENCES, paper_sentences, split_sentences
 from zsearch.search.sentences import best_sentence, mix
-from zsearch.store.schema import stored_sentence_vectors
 
 # -- pure functions ------------------------------------------------------------------------
 
@@ -108,7 +107,8 @@ def test_ingest_stores_one_vector_per_title_and_abstract_sentence(sdb) -> None: 
     # the stored vectors are the model's vectors of those sentences
     p = papers[0]
     want = lib.embedder.encode_documents(rows[p.id]["sentences"])
-    got = stored_sentence_vectors(lib.store.get_rows([p.id], ["id", "sentence_vectors", "sentence_scales"])[p.id])
+    # stored as int8 with a scale each (schema 4); read back as search reads them, at unit length
+    got = lib.store.vectors_and_sentences([p.id])[p.id][1]
     assert float(np.min(np.sum(want * got, axis=1))) > 0.9999
     assert lib.stats()["sentence_vectors"] == 40
 

@@ -85,6 +85,7 @@ class Store(WriteAPI):
         self._papers: Any = None
         self._chunks: Any = None
         self._index_cache: tuple[int, list[Any]] | None = None
+        self._exists = False
 
     # -- tables --------------------------------------------------------------------------
     def _table_names(self) -> set[str]:
@@ -93,7 +94,11 @@ class Store(WriteAPI):
 
     @property
     def exists(self) -> bool:
-        return PAPERS in self._table_names()
+        # once there, the papers table stays (a reembed switch renames another one into its
+        # place): listing the tables costs a directory read per call, several per search
+        if not self._exists:
+            self._exists = PAPERS in self._table_names()
+        return self._exists
 
     @property
     def papers(self) -> Any:
