@@ -13,9 +13,13 @@ Measures, in one run and on one machine:
 * the cost of the sentence stage (zsearch.ingest.sentences): end-to-end ingest of the same
   SciFact abstracts with sentence vectors switched off and on, alternating runs into fresh
   databases; the ratio on/off is what the sentence stage adds to an ingest;
-* peak RSS of the process after each stage.
+* peak RSS of the process after each stage;
+* with ``--ocr``: OCR pages/s (``zsearch.sources.pdf.ocr``, Tesseract) through ``read_pdf``,
+  on the shared scans and on ``--ocr-pages`` pages of the shared papers rendered to 200 dpi
+  greyscale images (image-only PDFs, as a scanner writes them), with the CPU cores used.
 
     python benchmarks/ingest.py [--data ../shared/data] [--limit N] [--repeats 2] [--json]
+    python benchmarks/ingest.py --stages extraction --ocr [--ocr-pages 12]
 
 ``--limit N`` takes the first N SciFact abstracts (and N PDFs) for a quick run.
 """
@@ -99,6 +103,55 @@ def bench_extraction(pdfs: list[Path]) -> dict[str, Any]:
         "pages_per_s": pages / t_ours if t_ours else 0.0,
         "plain_get_text_pages_per_s": plain_pages / t_plain if t_plain else 0.0,
     }
+
+
+def bench_ocr(pdf_dir: Path, n_pages: int) -> dict[str, Any]:
+    """OCR pages/s through ``read_pdf`` (render, Tesseract, text layer, layout) on two sets.
+
+    ``scans``: the shared scans without a text layer; ``rendered``: the first pages of the
+    shared papers (acl_anthology, open_access_biomed) as 200 dpi greyscale JPEG page images,
+    ``n_pages`` pages in files of up to four pages, so pages of one file run side by side.
+    """
+    import os
+
+    from zsearch.sources.pdf import ocr
+    from zsearch.sources.pdf.reader import read_pdf
+
+    if ocr.tesseract() is None:
+        return {"error": "Tesseract is not installed (apt-get install tesseract-ocr tesseract-ocr-eng)"}
+    pymupdf = import_pymupdf()
+    out: dict[str, Any] = {"cpu_cores": os.cpu_count(), "dpi": ocr.DPI}
+    with tempfile.TemporaryDirectory(prefix="zsearch-bench-ocr-") as tmp:
+        rendered: list[Path] = []
+        sources = sorted((pdf_dir / "acl_anthology").glob("*.pdf")) + sorted((pdf_dir / "open_access_biomed").glob("*.pdf"))
+        left = n_pages
+        for src in sources:
+            if left <= 0:
+                break
+            with pymupdf.open(src) as doc, pymupdf.open() as scan:
+                for page in list(doc)[: min(4, left)]:
+                    pix = page.get_pixmap(dpi=200, colorspace=pymupdf.csGRAY)
+                    new = scan.new_page(width=page.rect.width, height=page.rect.height)
+                    new.insert_image(new.rect, stream=pix.tobytes("jpeg"))
+                left -= scan.page_count
+                rendered.append(Path(tmp) / f"{src.stem}-scan.pdf")
+                scan.save(rendered[-1])
+        for name, files in (("scans", sorted((pdf_dir / "scanned_no_text_layer").glob("*.pdf"))), ("rendered", rendered)):
+            pages = 0
+            t0, cpu0 = time.perf_counter(), _cpu_seconds()
+            for f in files:
+                pages += len(read_pdf(f).extra.get("ocr_pages", []))
+            dt, cpu = time.perf_counter() - t0, _cpu_seconds() - cpu0
+            # CPU seconds (this process and its Tesseract processes) per page: what a busy machine
+            # does not distort, unlike pages/s
+            out[name] = {"files": len(files), "pages": pages, "seconds": dt, "pages_per_s": pages / dt if dt else 0.0,
+                         "cpu_s_per_page": cpu / pages if pages else 0.0}
+    return out
+
+
+def _cpu_seconds() -> float:
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 def bench_ingest(lib: Any, items: Any, n_label: str) -> dict[str, Any]:
@@ -198,6 +251,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repeats", type=int, default=2, help="alternating runs of each encoder (best counts)")
     ap.add_argument("--json", action="store_true", help="print the figures as JSON")
     ap.add_argument("--stages", default=",".join(STAGES), help=f"comma-separated subset of {','.join(STAGES)}")
+    ap.add_argument("--ocr", action="store_true", help="also measure OCR pages/s (needs Tesseract)")
+    ap.add_argument("--ocr-pages", type=int, default=12, help="pages of the shared papers rendered to images for --ocr")
     args = ap.parse_args(argv)
     stages = set(args.stages.split(","))
     if stages - set(STAGES):
@@ -211,6 +266,11 @@ def main(argv: list[str] | None = None) -> int:
             return 2
     pdfs = list(iter_pdf_paths([pdf_dir]))[: args.limit]
     results: dict[str, Any] = {"rss_mb": {}}
+
+    if args.ocr:
+        log(f"OCR of the shared scans and of {args.ocr_pages} rendered pages")
+        results["ocr"] = bench_ocr(pdf_dir, args.ocr_pages)
+        results["rss_mb"]["after_ocr"] = peak_rss_mb()
 
     if "extraction" in stages:
         log(f"text extraction of {len(pdfs)} PDFs")
@@ -330,6 +390,15 @@ def print_table(r: dict[str, Any]) -> None:
                 f"on/off {se['ratio_on_off']:.2f}x",
             )
         )
+    if "ocr" in r:
+        oc = r["ocr"]
+        for name in ("scans", "rendered"):
+            if name in oc:
+                rows.append((f"OCR {name}", f"{oc[name]['pages']} pages / {oc[name]['files']} files, {oc['cpu_cores']} cores",
+                             f"{oc[name]['pages_per_s']:.2f} pages/s",
+                             f"{oc[name]['seconds']:.1f} s; {oc[name]['cpu_s_per_page']:.1f} CPU s/page"))
+        if "error" in oc:
+            rows.append(("OCR", oc["error"], "", ""))
     if r["model_load_seconds"]:
         rows.append(("model load", "", f"{r['model_load_seconds']:.1f} s", ""))
     rows.append(

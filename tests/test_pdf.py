@@ -33,6 +33,7 @@ BAD = {
     DATA / "broken" / "N18-3011_truncated_60pct.pdf": "not a readable PDF",
     DATA / "encrypted" / "libreoffice-writer-password.pdf": "encrypted PDF (password required)",
     DATA / "scanned_no_text_layer" / "ocrmypdf_c02-22.pdf": "no text layer (scanned pages?); OCR it first",
+    DATA / "scanned_no_text_layer" / "cermine_scanned_abstract_page.pdf": "no text layer (scanned pages?); OCR it first",
 }
 
 
@@ -235,7 +236,7 @@ def test_find_ids() -> None:
 @pytest.mark.parametrize("path", list(BAD), ids=lambda p: p.name)
 def test_unreadable_files_raise_record_error(path: Path) -> None:
     with pytest.raises(RecordError) as info:
-        read_pdf(path)
+        read_pdf(path, ocr=False)  # OCR of the scans: tests/test_ocr.py
     assert str(info.value.message).startswith(BAD[path])
     assert info.value.record == str(path.resolve())
     assert "\n" not in str(info.value)
@@ -249,7 +250,7 @@ def test_empty_file(tmp_path: Path) -> None:
 
 
 def test_iter_pdfs_reports_bad_files_and_goes_on() -> None:
-    out = list(iter_pdfs([DATA]))
+    out = list(iter_pdfs([DATA], ocr=False))
     names = [Path(x.path if isinstance(x, Paper) else x.record).name for x in out]
     assert names == [p.name for p in iter_pdf_paths([DATA])]  # every file, in path order
     good = {x.title for x in out if isinstance(x, Paper)}

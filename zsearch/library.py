@@ -143,13 +143,17 @@ class Library:
         with self.lock(wait=self._lock_wait(), purpose="zsearch ingest"):
             return self.ingestor.ingest(items, progress=progress, batch_size=batch_size)
 
-    def ingest_pdfs(self, paths: Sequence[str | Path], *, progress: Progress | None = None) -> IngestReport:
-        """Ingest PDF files and folders (recursive); unreadable files are reported, not fatal."""
+    def ingest_pdfs(self, paths: Sequence[str | Path], *, progress: Progress | None = None,
+                    ocr: bool = True) -> IngestReport:
+        """Ingest PDF files and folders (recursive); unreadable files are reported, not fatal.
+
+        ``ocr``: read pages without a text layer with Tesseract, when it is installed.
+        """
         from zsearch.sources.pdf.reader import iter_pdf_paths, iter_pdfs
 
         files = [str(f.resolve()) for f in iter_pdf_paths(paths)]
         known = self.store.file_hashes(files)  # unchanged bytes: the layout is not parsed again
-        return self.ingest_papers(iter_pdfs(files, unchanged=lambda path, sha: known.get(path) == sha),
+        return self.ingest_papers(iter_pdfs(files, unchanged=lambda path, sha: known.get(path) == sha, ocr=ocr),
                                   progress=progress)
 
     def ingest_zotero(self, data_dir: str | Path | None = None, *, collections: Sequence[str] = (),

@@ -98,6 +98,7 @@ def ingest_pdf(
     wait: Optional[float] = typer.Option(None, "--wait", help="Seconds to wait if another ingest or refresh is writing (default $ZSEARCH_LOCK_WAIT or 0)."),
     log: Optional[Path] = typer.Option(None, "--log", help="Append a record of this run to a search log (JSONL)."),
     review: Optional[Path] = typer.Option(None, "--review", help="Review directory: every run is logged there (default $ZSEARCH_REVIEW_DIR)."),
+    ocr: bool = typer.Option(True, "--ocr/--no-ocr", help="Read pages without a text layer with Tesseract, when it is installed (one line per OCR'd file on stderr)."),
 ) -> None:
     """Ingest PDFs: extract text and metadata, embed, store.
 
@@ -113,7 +114,7 @@ def ingest_pdf(
     files = list(iter_pdf_paths(paths))
     lib = open_library(db, model, lock="zsearch ingest pdf", wait=wait, dim=dim, max_tokens=max_tokens, device=device)
     with progress_bar("ingest pdf", len(files)) as advance:
-        report = lib.ingest_pdfs(files, progress=advance)
+        report = lib.ingest_pdfs(files, progress=advance, ocr=ocr)
     from zsearch.review.searchlog import log_run
 
     what = " ".join(str(p) for p in paths)
