@@ -149,3 +149,4 @@ from zsearch.cli import (  # noqa: E402,F401
     review,
     sources,
 )
+from zsearch.cli import serve  # noqa: E402,F401  (zsearch serve, serve stop, serve status)
