@@ -79,3 +79,40 @@ def status(db: Optional[Path] = typer.Option(None, "--db", help=DB_OPTION_HELP))
     from zsearch.serve import lifecycle
 
     sys.stdout.write(json.dumps(lifecycle.status(db), indent=2) + "\n")
+
+
+# -- the CLI as the service's client (called by search, show, stats, cluster) --------------------------
+def via_service(db: Optional[Path], method: str, path: str, body: Any = None, *, no_service: bool = False) -> Any:
+    """The service's reply (a zsearch.serve.client.Reply) to one request; None: no service, run in-process.
+
+    None too with ``--no-service`` or ``$ZSEARCH_NO_SERVICE``. An error reply raises the
+    ZsearchError the in-process path raises (same message, same exit code).
+    """
+    from zsearch.serve.client import call
+
+    reply = call(db, method, path, body, no_service=no_service)
+    return None if reply is None else reply.raise_for_error()
+
+
+def search_body(query: str, *, db: Optional[Path], k: int, mode: str, rerank: Optional[str], rerank_top: int,
+                year: Optional[str], source: Optional[list[str]], category: Optional[list[str]],
+                author: Optional[list[str]], since: Optional[str]) -> dict[str, Any] | None:
+    """`zsearch search`'s options as a /api/search body; None when the service cannot take them (k > MAX_K).
+
+    The reranker is resolved here, from this process's settings (--rerank, else ZSEARCH_RERANK or
+    config.toml), and sent as "none" when there is none, so the service's own settings never decide.
+    """
+    from zsearch.config import Settings
+    from zsearch.serve.client import MAX_K
+
+    if k > MAX_K or rerank_top > MAX_K:
+        return None
+    if rerank is None:
+        rerank = Settings.load(db).rerank or "none"
+    return {"query": query, "k": k, "mode": mode, "rerank": rerank, "rerank_top": rerank_top, "year": year,
+            "source": source, "category": category, "author": author, "since": since}
+
+
+def logging_asked(log: Optional[Path], review: Optional[Path]) -> bool:
+    """Whether a run is to be logged (--log, --review or $ZSEARCH_REVIEW_DIR): such runs stay in-process."""
+    return bool(log or review or os.environ.get("ZSEARCH_REVIEW_DIR"))
