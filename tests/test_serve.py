@@ -277,6 +277,39 @@ def test_no_service_means_none_and_errors_come_back_as_the_cli_raises_them(serve
     assert exc.value.exit_code == 3 and str(exc.value).startswith("no paper with id 'pmid:1'")
 
 
+def cli_routes_through_the_service() -> bool:
+    from zsearch.cli.core import search
+
+    return "no_service" in search.__code__.co_varnames
+
+
+ROUTED = [
+    ["search", SPECTER_QUERY, "--format", "json", "-k", "3"],
+    ["search", "citation graph", "--format", "csv", "--year", "2019..2024", "--mode", "bm25"],
+    ["search", "citation graph"],
+    ["search", "x", "--year", "soon"],
+    ["show", "pmid:1"],
+    ["stats", "--format", "json"],
+    ["stats"],
+    ["cluster", "--all", "--k", "2"],
+]
+
+
+@pytest.mark.parametrize("args", ROUTED, ids=[" ".join(a[:2]) + f" #{i}" for i, a in enumerate(ROUTED)])
+def test_the_cli_goes_through_the_service_and_prints_the_same_bytes(served, args):
+    """`zsearch search|show|stats|cluster` with a service up print what --no-service prints, byte for byte."""
+    if not cli_routes_through_the_service():
+        pytest.skip("zsearch/cli/core.py does not route through the service yet (no --no-service)")
+    db, svc, _ = served
+    before = svc.health()["served"]
+    a = subprocess.run(zsearch_cmd(*args, "--db", str(db)), env=child_env(), capture_output=True, text=True,
+                       timeout=300)
+    assert svc.health()["served"] - before >= 3  # our two health checks' first, and the CLI's health + request
+    b = subprocess.run(zsearch_cmd(*args, "--db", str(db), "--no-service"), env=child_env(), capture_output=True,
+                       text=True, timeout=300)
+    assert (a.returncode, a.stdout, a.stderr) == (b.returncode, b.stdout, b.stderr)
+
+
 # -- freshness: another process's commit is seen within about a second ---------------------------------
 def test_sees_another_process_ingest_within_a_second(served):
     db, svc, _ = served
