@@ -9,7 +9,7 @@ socket (as a CLI process makes it) through :mod:`zsearch.serve.client`.
 
 Three measurements, in one run on one machine:
 
-1. **in-process baseline**: one warm Library, queries one after another (no HTTP);
+1. **in-process baseline**: one warm Library in a fresh process, queries one after another (no HTTP);
 2. **service, N clients**: `zsearch serve` in its own process, N client threads for ``--duration`` s;
 3. **service, N clients + ingest**: the same while another process ingests further SciFact
    abstracts into the same database (batches of 16, each a commit), as a refresh would.
@@ -38,6 +38,9 @@ sys.path.insert(0, str(ROOT))
 SCIFACT = Path(os.environ.get("SCIFACT_DIR", "/work/shared/data/beir/scifact"))
 # papers per ingest call of the writer: a small batch commits often, the hard case for readers
 WRITER_BATCH = 16
+# untimed queries before each measurement: torch's first ~10-20 forward passes in a process run
+# several times slower than later ones (measured here: 1-2 s, then 0.2-0.3 s, on a loaded machine)
+WARM_QUERIES = 20
 
 
 def pct(xs: list[float], q: float) -> float:
@@ -86,7 +89,8 @@ def in_process(db: Path, qs: list[str], seconds: float) -> dict:
     from zsearch.library import Library
 
     lib = Library.open(db, create=False)
-    lib.search("warm up", k=10)
+    for q in qs[-WARM_QUERIES:]:
+        lib.search(q, k=10)
     lat: list[float] = []
     t_end = time.perf_counter() + seconds
     i = 0
@@ -106,6 +110,8 @@ def load(db: Path, qs: list[str], clients: int, seconds: float) -> dict:
 
     svc = find_service(db)
     assert svc is not None, "no service"
+    for q in qs[-WARM_QUERIES:]:
+        svc.request("POST", "/api/search", {"query": q, "k": 10}).raise_for_error()
     lat: list[float] = []
     errors: list[str] = []
     lock = threading.Lock()
@@ -169,7 +175,11 @@ def main() -> None:
     ap.add_argument("--duration", type=float, default=60.0, help="seconds per measurement (default 60)")
     ap.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "zsearch-bench-serve")
     ap.add_argument("--json", type=Path, help="also write the figures here")
+    ap.add_argument("--baseline", type=Path, help=argparse.SUPPRESS)  # internal: the baseline, in a fresh process
     args = ap.parse_args()
+    if args.baseline:
+        print(json.dumps(in_process(args.baseline, queries(), args.duration)))
+        return
 
     qs = queries()
     base = build(args.cache, args.papers)
@@ -179,7 +189,10 @@ def main() -> None:
     results: dict = {"papers": args.papers, "duration_s": args.duration, "cpus": os.cpu_count()}
 
     print(f"in-process baseline, {args.duration:.0f} s ...", flush=True)
-    results["in_process"] = in_process(work, qs, args.duration)
+    # a fresh process, as the service is: not this one, which may have just ingested the corpus
+    out = subprocess.run([sys.executable, __file__, "--baseline", str(work), "--duration", str(args.duration)],
+                         env=env, check=True, capture_output=True, text=True).stdout
+    results["in_process"] = json.loads(out.strip().splitlines()[-1])
     print(json.dumps(results["in_process"]), flush=True)
 
     from zsearch.serve.client import find_service

@@ -12,7 +12,7 @@ import typer
 
 from zsearch.cli import DB_OPTION_HELP, app, err
 
-serve_app = typer.Typer(help="The resident search service (see docs/serve.md).", invoke_without_command=True)
+serve_app = typer.Typer(invoke_without_command=True)  # its help: the callback's docstring
 app.add_typer(serve_app, name="serve")
 
 
@@ -27,11 +27,9 @@ def serve(
     background: bool = typer.Option(False, "--background", help="Detach; return once the service answers."),
     idle: Optional[str] = typer.Option(None, "--idle", help="Exit after this long without requests: 90s, 30m, 2h."),
 ) -> None:
-    """Hold the model and tables open and answer searches over HTTP; the CLI uses it when it runs.
+    """Hold the model and tables open and answer searches over HTTP (docs/serve.md); the CLI uses it when up.
 
-    Listens on a Unix socket in the database directory (mode 0600); `zsearch search|show|stats|cluster`
-    send their request there when the service is up. One service per database; it never takes
-    the writer lock, and sees what ingests commit within about a second.
+    Listens on a Unix socket in the database directory (mode 0600); `zsearch search|show|stats|cluster` send their request there when the service is up. One service per database; it never takes the writer lock, and sees what ingests commit within about a second.
 
     Exit codes: 0 stopped (stop, SIGTERM, --idle), 3 no database, 75 a service already runs.
     """
