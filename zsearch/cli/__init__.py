@@ -185,5 +185,6 @@ from zsearch.cli import (  # noqa: E402,F401
     models,
     pipeline,
     review,
+    serve,  # zsearch serve, serve stop, serve status; the CLI's client side of the service
     sources,
 )
