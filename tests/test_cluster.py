@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from zsearch.errors import UsageError
 from zsearch.review.cluster import (
     auto_k_range,
     best_k,
@@ -17,7 +18,6 @@ from zsearch.review.cluster import (
     prepare_vectors,
     theme_terms,
 )
-from zsearch.errors import UsageError
 
 DATA = Path(__file__).parent / "data" / "clustering"
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from zsearch.evaluate import beir as ev
 from zsearch.errors import NotFound
+from zsearch.evaluate import beir as ev
 
 MINI = Path(__file__).parent / "data" / "beir" / "scifact-mini"
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from zsearch.errors import UsageError
+from zsearch.papers.model import Paper
 from zsearch.review.export import (
     citation_key,
     export_papers,
@@ -21,7 +22,6 @@ from zsearch.review.export import (
     to_jsonl,
     to_ris,
 )
-from zsearch.papers.model import Paper
 
 DATA = Path(__file__).parent / "data" / "clustering"
 

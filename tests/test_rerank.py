@@ -202,8 +202,8 @@ def mini_db(tmp_path_factory) -> Path:
 
 
 def test_search_reranks_the_fused_head_by_model_score(mini_db, tiny_bert_ce_dir):
-    from zsearch.library import Library
     from zsearch.embedding.rerank import get_reranker
+    from zsearch.library import Library
 
     lib = Library.open(mini_db)
     plain = lib.search(MINI_QUERY, k=8)

@@ -14,10 +14,10 @@ import pytest
 from tinymodels import hf_cache, tiny_zembed_dir  # noqa: F401 - fixtures
 
 from tests.conftest import DATA
+from zsearch.ingest.sentences import MAX_SENTENCES, paper_sentences, split_sentences
 from zsearch.library import Library
 from zsearch.papers.model import Paper
 from zsearch.search.config import DEFAULT_CONFIG, NO_SENTENCE_CONFIG, SearchConfig
-from zsearch.ingest.sentences import MAX_SENTENCES, paper_sentences, split_sentences
 from zsearch.search.sentences import best_sentence, mix
 
 # -- pure functions ------------------------------------------------------------------------

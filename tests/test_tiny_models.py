@@ -232,8 +232,8 @@ def _small_db(db: Path, model: str, n: int = 6) -> None:
 
 
 def test_reembed_switches_to_the_new_model(tmp_path: Path, tiny_bert_dir: Path) -> None:  # noqa: F811
-    from zsearch.library import Library
     from zsearch.ingest.reembed import reembed
+    from zsearch.library import Library
     from zsearch.store.tables import Store
 
     db = tmp_path / "db"

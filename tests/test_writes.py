@@ -9,10 +9,10 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
+
 from tests.conftest import PDFS, run_cli
 
 HOLD_LOCK = """
