@@ -138,3 +138,18 @@ def test_progress_label_is_not_markup(monkeypatch):
     with core.progress_bar("reembed [/x]", 1) as advance:
         advance(1, 10)
 
+
+
+def test_theme_tables_print_labels_and_titles_as_text(capsys):
+    """`zsearch cluster` (table): a theme label or title with markup prints as written, no MarkupError."""
+    from zsearch.cli.review import render_themes
+    from zsearch.papers.model import Paper
+    from zsearch.review.cluster import Clustering, Theme
+
+    title = "Effects of [/bold] markup on [18F]FDG [i]uptake[/i]"
+    theme = Theme(theme=1, label="[/x] [18f]fdg", terms=["[/x]", "[18f]fdg"], size=1, ids=["doi:10.1/a"],
+                  distances=[0.1])
+    render_themes(Clustering(k=1, themes=[theme], assignment={"doi:10.1/a": 1}),
+                  {"doi:10.1/a": Paper(id="doi:10.1/a", source="pdf", title=title)})
+    out = capsys.readouterr().out
+    assert "[/x] [18f]fdg" in out and "[/bold]" in out and "[i]uptake[/i]" in " ".join(out.split())

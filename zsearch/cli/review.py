@@ -47,12 +47,12 @@ def parse_k(k: str) -> int | str:
 def render_themes(c: Clustering, papers: dict[str, Paper], per_theme: int | None = None) -> None:
     from rich.table import Table
 
-    from zsearch.cli import out
+    from zsearch.cli import line, out, plain
 
-    out.print(f"[bold]{c.k} themes[/] — {c.k_reason}", soft_wrap=True)
-    for t in c.themes:
-        table = Table(title=f"{t.theme}. {t.label}  ({t.size} papers)", title_justify="left",
-                      title_style="bold", pad_edge=False, caption=f"terms: {', '.join(t.terms[:8])}",
+    out.print(line((f"{c.k} themes", "bold"), f" — {c.k_reason}"), soft_wrap=True)
+    for t in c.themes:  # labels and titles are the papers' words: printed as text, never as markup
+        table = Table(title=plain(f"{t.theme}. {t.label}  ({t.size} papers)"), title_justify="left",
+                      title_style="bold", pad_edge=False, caption=plain(f"terms: {', '.join(t.terms[:8])}"),
                       caption_justify="left")
         table.add_column("#", justify="right", no_wrap=True)
         table.add_column("dist", justify="right", no_wrap=True)
@@ -63,7 +63,7 @@ def render_themes(c: Clustering, papers: dict[str, Paper], per_theme: int | None
         shown = t.ids if per_theme is None else t.ids[:per_theme]
         for r, (pid, d) in enumerate(zip(shown, t.distances), 1):
             p = papers[pid]
-            table.add_row(str(r), f"{d:.3f}", str(p.year or ""), p.title or "(untitled)", pid)
+            table.add_row(str(r), f"{d:.3f}", str(p.year or ""), plain(p.title or "(untitled)"), plain(pid))
         out.print(table)
 
 
