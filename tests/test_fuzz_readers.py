@@ -1062,7 +1062,7 @@ def watch_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @settings(max_examples=100, **COMMON)
-@given(name=NAMES.filter(lambda n: not n.endswith("\n")))  # see the xfail below
+@given(name=NAMES)
 def test_fuzz_watch_names(watch_home: Path, name: str) -> None:
     CASES["watch names"] += 1
     with time_limit():
@@ -1071,15 +1071,13 @@ def test_fuzz_watch_names(watch_home: Path, name: str) -> None:
 
 @pytest.mark.slow
 @settings(max_examples=100 * SLOW_FACTOR, **COMMON)
-@given(name=NAMES.filter(lambda n: not n.endswith("\n")))
+@given(name=NAMES)
 def test_fuzz_watch_names_slow(watch_home: Path, name: str) -> None:
     CASES["watch names"] += 1
     with time_limit():
         check_watch_name(watch_home, name)
 
 
-@pytest.mark.xfail(strict=True, reason="zsearch/ops/watch.py check_name uses re.match with '$', which "
-                   "accepts a trailing newline; the fix (_NAME_RE.fullmatch) is outside this branch's files")
 def test_watch_name_with_a_trailing_newline_is_refused(watch_home: Path) -> None:
     CASES["watch names"] += 1
     check_watch_name(watch_home, "abc\n")

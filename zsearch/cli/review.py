@@ -51,7 +51,7 @@ def render_themes(c: Clustering, papers: dict[str, Paper], per_theme: int | None
 
     out.print(line((f"{c.k} themes", "bold"), f" — {c.k_reason}"), soft_wrap=True)
     for t in c.themes:  # labels and titles are the papers' words: printed as text, never as markup
-        table = Table(title=plain(f"{t.theme}. {t.label}  ({t.size} papers)"), title_justify="left",
+        table = Table(title=plain(f"{t.theme}. {t.label}  ({t.size} papers)", "bold"), title_justify="left",
                       title_style="bold", pad_edge=False, caption=plain(f"terms: {', '.join(t.terms[:8])}"),
                       caption_justify="left")
         table.add_column("#", justify="right", no_wrap=True)

@@ -96,7 +96,7 @@ class Watch:
 
 
 def check_name(name: str) -> str:
-    if not _NAME_RE.match(name or ""):
+    if not _NAME_RE.fullmatch(name or ""):
         raise UsageError(
             f"bad watch name {name!r}: use 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit"
         )
