@@ -176,6 +176,7 @@ def ocr_pages(path: Path, pages: list[int], out: Path, exe: str,
     pymupdf = import_pymupdf()
     report = OcrReport()
     t0 = time.perf_counter()
+    # at most 8 at once: a Tesseract process reading an A4 page at 300 dpi peaks at about 150 MiB
     workers = workers or max(1, min(os.cpu_count() or 1, 8))
     doc = pymupdf.open(path, filetype="pdf")
     try:
