@@ -14,14 +14,13 @@ from zsearch.papers.model import Paper
 from zsearch.review.export import (
     citation_key,
     export_papers,
-    read_id_list,
     theme_keyword,
-    themes_from_cluster_json,
     to_bibtex,
     to_csv,
     to_jsonl,
     to_ris,
 )
+from zsearch.review.selection_files import read_id_list, themes_from_cluster_json
 
 DATA = Path(__file__).parent / "data" / "clustering"
 

@@ -91,10 +91,11 @@ def cluster(
     Example: zsearch cluster "long covid fatigue" --top 50 --k auto --report r.md --plot p.png
     """
     check_format(fmt)
-    from zsearch.review.export import CLUSTER_COLUMNS, cluster_json, cluster_records
+    from zsearch.review.export import CLUSTER_COLUMNS
     from zsearch.review.report import write_cluster_outputs
     from zsearch.review.searchlog import log_run
     from zsearch.review.select import cluster_selection
+    from zsearch.review.selection_files import cluster_json, cluster_records
 
     kk = parse_k(k)
     lib = _open(db)

@@ -1,7 +1,7 @@
 """Which papers a review command works on (a search, an id list, a cluster result, or all), and the cluster run over them.
 
 ``zsearch cluster`` and ``zsearch export`` take exactly one selection: a query's top results,
-``--ids FILE`` (``-`` = stdin; see :func:`zsearch.review.export.read_id_list` for what the
+``--ids FILE`` (``-`` = stdin; see :func:`zsearch.review.selection_files.read_id_list` for what the
 file may hold), ``--all`` (narrowed by ``--where``) or, for export, ``--cluster-json``.
 :func:`cluster_selection` then clusters the chosen papers (:func:`zsearch.review.cluster.cluster_papers`).
 
@@ -23,7 +23,7 @@ import numpy as np
 from zsearch.errors import NotFound, UsageError
 from zsearch.papers.model import Hit, Paper
 from zsearch.review.cluster import DEFAULT_METHOD, Clustering, cluster_papers
-from zsearch.review.export import read_cluster_json, read_id_list
+from zsearch.review.selection_files import read_cluster_json, read_id_list
 
 # What each selection is called in a cluster report's "Selection" line.
 SELECTIONS = ("search", "ids", "all")

@@ -3,7 +3,7 @@
 Each function does what the matching command does in-process (zsearch/cli/core.py and
 zsearch/cli/review.py) and returns the exact text that command prints with ``--format json``
 (the same record builders: ``Hit.to_dict``, ``Paper.to_dict``, ``Library.stats``,
-``review.export.cluster_json``; the same ``json.dumps`` options), so the CLI prints a service
+``review.selection_files.cluster_json``; the same ``json.dumps`` options), so the CLI prints a service
 answer as it is and the output is byte-identical (tests/test_serve.py checks it).
 """
 
@@ -18,9 +18,9 @@ from typing import Any
 
 from zsearch.errors import NotFound
 from zsearch.library import Library
-from zsearch.review.export import cluster_json
 from zsearch.review.report import write_cluster_outputs
 from zsearch.review.select import ClusterRun, cluster_selection
+from zsearch.review.selection_files import cluster_json
 from zsearch.search.batch import run_queries
 from zsearch.search.config import rerank_choice
 from zsearch.search.filters import Filters
