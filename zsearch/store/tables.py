@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -29,6 +29,7 @@ from zsearch.papers.identity import key_values, stored_keys
 from zsearch.papers.model import Paper
 from zsearch.store import indexes, migrate, versions
 from zsearch.store.commit import WriteAPI
+from zsearch.store.scans import Scans
 from zsearch.store.schema import (
     CHUNKS,
     HAS_SENTENCES,
@@ -50,9 +51,6 @@ READ_CONSISTENCY_SECONDS = 1.0
 # that names :meth:`Store.iter_rows`. 10,000 rows of every column (full texts, sentence
 # vectors) is ~100-300 MB of Python objects, the most one list should hold.
 ROWS_LIMIT = 10_000
-# Rows per Arrow record batch of a streamed read: 2,000 abstracts with their vectors are
-# ~10 MB; larger batches buy nothing measurable (benchmarks/scale.py).
-SCAN_BATCH = 2_000
 
 
 def _quiet_lance() -> None:
@@ -70,7 +68,7 @@ def check_model(info: tuple[str, int], model_id: str, dim: int, home: Path) -> N
         )
 
 
-class Store(WriteAPI):
+class Store(Scans, WriteAPI):
     """The LanceDB database in a zsearch data directory."""
 
     def __init__(self, home: Path):
@@ -194,54 +192,7 @@ class Store(WriteAPI):
             raise UsageError(f"more than {ROWS_LIMIT} rows match; read them with Store.iter_rows")
         return out
 
-    def _scan(self, where: str | None, columns: Sequence[str] | None, batch_size: int) -> Any:
-        """A stream of Arrow record batches of the papers table (``columns`` only), in table order."""
-        q = self.papers.search()
-        if where:
-            q = q.where(where)
-        if columns:
-            q = q.select(list(columns))
-        return q.limit(None).to_batches(batch_size)
-
-    def iter_rows(self, where: str | None = None, columns: Sequence[str] | None = None,
-                  batch_size: int = SCAN_BATCH) -> Iterator[list[dict[str, Any]]]:
-        """The rows matching ``where``, as lists of at most ``batch_size`` dicts, one Arrow batch at a time.
-
-        Memory is one batch, whatever the table's size; ``columns`` keeps a read narrow
-        (leave out ``full_text``, ``fts_text`` and the vectors unless they are needed).
-        """
-        if not self.exists:
-            return
-        for batch in self._scan(where, columns, batch_size):
-            if batch.num_rows:
-                yield batch.to_pylist()
-
-    def iter_vectors(self, where: str | None = None, columns: Sequence[str] = ("id",),
-                     batch_size: int = SCAN_BATCH) -> Iterator[tuple[list[dict[str, Any]], np.ndarray]]:
-        """``(rows of columns, their paper vectors as a float32 matrix)`` batch by batch.
-
-        The vectors are sliced from Arrow as numpy, never turned into Python lists.
-        """
-        if not self.exists:
-            return
-        cols = [c for c in columns if c != "vector"]
-        for batch in self._scan(where, [*cols, "vector"], batch_size):
-            if not batch.num_rows:
-                continue
-            vec = batch.column("vector")
-            dim = vec.type.list_size
-            mat = vec.flatten().to_numpy(zero_copy_only=False).reshape(-1, dim).astype(np.float32, copy=False)
-            yield batch.select(cols).to_pylist(), mat
-
-    def ids(self, where: str | None = None) -> list[str]:
-        """Ids of the papers matching ``where`` (all without one), read as one Arrow column."""
-        if not self.exists:
-            return []
-        out: list[str] = []
-        for batch in self._scan(where, ["id"], 50_000):
-            out.extend(batch.column("id").to_pylist())
-        return out
-
+    # -- streaming reads: zsearch.store.scans.Scans (iter_rows, iter_vectors, ids) -------------
     def count_where(self, where: str | None = None) -> int:
         """How many papers match ``where`` (scalar indexes answer it without reading rows)."""
         if not self.exists:
