@@ -1,5 +1,8 @@
 """The :class:`Library`: the facade the CLI, the service and scripts call; it wires the rooms, holds no algorithm.
 
+A little over 400 lines, kept as one piece: it is the public surface, one class whose methods
+are each a few lines of wiring (open, ingest per source, search, read, watch, refresh, lock).
+
 >>> from zsearch import Library                      # doctest: +SKIP
 >>> lib = Library.open("~/papers-db")                # doctest: +SKIP
 >>> lib.ingest_pdfs(["examples/papers"])             # doctest: +SKIP
