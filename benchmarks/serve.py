@@ -9,7 +9,10 @@ socket (as a CLI process makes it) through :mod:`zsearch.serve.client`.
 
 Three measurements, in one run on one machine:
 
-1. **in-process baseline**: one warm Library in a fresh process, queries one after another (no HTTP);
+1. **in-process baseline**: one warm Library in a fresh process, queries one after another (no
+   HTTP), on the main thread (as a script calls it) and on one worker thread (as the service does:
+   on a loaded machine torch ran several times slower on a main thread that never saw another
+   thread call it; see docs/serve.md);
 2. **service, N clients**: `zsearch serve` in its own process, N client threads for ``--duration`` s;
 3. **service, N clients + ingest**: the same while another process ingests further SciFact
    abstracts into the same database (batches of 16, each a commit), as a refresh would.
@@ -85,19 +88,30 @@ def build(cache: Path, n: int) -> Path:
     return db
 
 
-def in_process(db: Path, qs: list[str], seconds: float) -> dict:
+def in_process(db: Path, qs: list[str], seconds: float, *, worker: bool = False) -> dict:
+    """One warm Library, queries back to back, on the main thread or (``worker``) on one worker thread."""
+    from concurrent.futures import ThreadPoolExecutor
+
     from zsearch.library import Library
 
     lib = Library.open(db, create=False)
+    pool = ThreadPoolExecutor(max_workers=1)
+
+    def run(q: str) -> None:
+        if worker:
+            pool.submit(lib.search, q, k=10).result()
+        else:
+            lib.search(q, k=10)
+
     for q in qs[-WARM_QUERIES:]:
-        lib.search(q, k=10)
+        run(q)
     lat: list[float] = []
     t_end = time.perf_counter() + seconds
     i = 0
     t0 = time.perf_counter()
     while time.perf_counter() < t_end:
         t = time.perf_counter()
-        lib.search(qs[i % len(qs)], k=10)
+        run(qs[i % len(qs)])
         lat.append(time.perf_counter() - t)
         i += 1
     wall = time.perf_counter() - t0
@@ -176,9 +190,10 @@ def main() -> None:
     ap.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "zsearch-bench-serve")
     ap.add_argument("--json", type=Path, help="also write the figures here")
     ap.add_argument("--baseline", type=Path, help=argparse.SUPPRESS)  # internal: the baseline, in a fresh process
+    ap.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.baseline:
-        print(json.dumps(in_process(args.baseline, queries(), args.duration)))
+        print(json.dumps(in_process(args.baseline, queries(), args.duration, worker=args.worker)))
         return
 
     qs = queries()
@@ -188,12 +203,14 @@ def main() -> None:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)}
     results: dict = {"papers": args.papers, "duration_s": args.duration, "cpus": os.cpu_count()}
 
-    print(f"in-process baseline, {args.duration:.0f} s ...", flush=True)
-    # a fresh process, as the service is: not this one, which may have just ingested the corpus
-    out = subprocess.run([sys.executable, __file__, "--baseline", str(work), "--duration", str(args.duration)],
-                         env=env, check=True, capture_output=True, text=True).stdout
-    results["in_process"] = json.loads(out.strip().splitlines()[-1])
-    print(json.dumps(results["in_process"]), flush=True)
+    # each in a fresh process, as the service is (not this one, which may have just ingested the
+    # corpus); on the main thread, as a script runs it, and on a worker thread, as the service does
+    for key, extra in (("in_process", []), ("in_process_worker", ["--worker"])):
+        print(f"{key} baseline, {args.duration:.0f} s ...", flush=True)
+        out = subprocess.run([sys.executable, __file__, "--baseline", str(work), "--duration", str(args.duration),
+                              *extra], env=env, check=True, capture_output=True, text=True).stdout
+        results[key] = json.loads(out.strip().splitlines()[-1])
+        print(json.dumps(results[key]), flush=True)
 
     from zsearch.serve.client import find_service
 
@@ -237,12 +254,13 @@ def main() -> None:
 
     print()
     print(f"{args.papers} papers, {args.duration:.0f} s each, {os.cpu_count()} CPUs")
-    print(f"{'':34} {'q/s':>7} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}")
-    for name, key in (("in-process, 1 client (baseline)", "in_process"),
+    print(f"{'':36} {'q/s':>7} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}")
+    for name, key in (("in-process, main thread (baseline)", "in_process"),
+                      ("in-process, worker thread", "in_process_worker"),
                       (f"service, {args.clients} clients", "service"),
                       (f"service, {args.clients} clients + ingest", "service_with_ingest")):
         r = results[key]
-        print(f"{name:34} {r['qps']:7.1f} {r['p50_ms']:8.1f} {r['p99_ms']:8.1f} {r['errors']:7d}")
+        print(f"{name:36} {r['qps']:7.1f} {r['p50_ms']:8.1f} {r['p99_ms']:8.1f} {r['errors']:7d}")
     w = results["service_with_ingest"]
     print(f"ingest meanwhile: {w['ingested']} papers committed, the service counted {w['service_counts_after']}")
     if args.json:
