@@ -197,15 +197,17 @@ class Library:
 
         return self.ingest_papers(read_bibtex(path, read_pdfs=read_pdfs), progress=progress)
 
-    def add_sentence_vectors(self, progress: Progress | None = None) -> int:
+    def add_sentence_vectors(self, progress: Progress | None = None, batch: int | None = None) -> int:
         """Give every stored paper that lacks them its sentence vectors; returns how many.
 
         For a database made before the sentence stage (schema 1), or by a model that made
         none: the papers keep their vectors and passages, only the sentence columns are
-        written, batch by batch (a stopped run resumes where it was). Take :meth:`lock` around it.
+        written, ``batch`` papers per commit (a stopped run resumes where it was).
         """
         with self.lock(wait=self._lock_wait(), purpose="zsearch reembed --sentences"):
-            return self.ingestor.add_sentence_vectors(progress)
+            if batch is None:
+                return self.ingestor.add_sentence_vectors(progress)
+            return self.ingestor.add_sentence_vectors(progress, batch=batch)
 
     def delete(self, ids: Sequence[str]) -> int:
         """Withdraw papers by canonical id (``pmid:N``, ``arxiv:…``, ``doi:…``); returns how many.
