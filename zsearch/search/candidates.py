@@ -120,7 +120,7 @@ def dense_candidates(store: Store, qvec: np.ndarray, depth: int, where: str | No
         ids, heads = store.nearest_papers(qvec, depth, where, nprobes=nprobes, refine=refine)
     for pid, s in zip(ids, cosines(heads, qvec)):
         c.dense_score[pid] = float(s)
-    if store.count_chunks():
+    if store.has_passages():
         for r in passage_hits(store, qvec, depth * PASSAGE_DEPTH_FACTOR, where, nprobes=nprobes, refine=refine):
             s = 1.0 - float(r["_distance"])
             pid = r["paper_id"]

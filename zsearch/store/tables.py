@@ -171,6 +171,16 @@ class Store(Scans, WarmStore, WriteAPI):
     def count_chunks(self) -> int:
         return self.chunks.count_rows() if self.exists else 0
 
+    def has_passages(self) -> bool:
+        """Whether the chunks table has rows; asked again only when its version moves (every query asks)."""
+        if not self.exists:
+            return False
+        version = self.chunks.version
+        cached = self.__dict__.get("_passages")
+        if cached is None or cached[0] != version:
+            cached = self.__dict__["_passages"] = (version, self.chunks.count_rows() > 0)
+        return cached[1]
+
     def version(self) -> int | None:
         return self.papers.version if self.exists else None
 
