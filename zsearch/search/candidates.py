@@ -110,15 +110,18 @@ def dense_candidates(store: Store, qvec: np.ndarray, depth: int, where: str | No
     """Papers by max(cosine to title+abstract vector, cosine to best passage).
 
     ``warm``: the warm index (zsearch.store.memory), which answers an unfiltered exact scan
-    itself. Either way the paper scores are :func:`~zsearch.search.sentences.cosines` of
-    the paper vectors read, so both paths score alike.
+    itself. An exact scan's paper scores are :func:`~zsearch.search.sentences.cosines` of the
+    vectors read, whichever path read them; an ANN search's are LanceDB's on both paths.
     """
     c = Candidates()
     if warm is not None and warm.exact and not where:
         ids, heads = warm.nearest(qvec, depth)
+        scores = cosines(heads, qvec).tolist()
     else:
-        ids, heads = store.nearest_papers(qvec, depth, where, nprobes=nprobes, refine=refine)
-    for pid, s in zip(ids, cosines(heads, qvec)):
+        ids, heads, scores = store.nearest_papers(qvec, depth, where, nprobes=nprobes, refine=refine)
+        if heads is not None:  # an exact scan: scored as the warm index scores it
+            scores = cosines(heads, qvec).tolist()
+    for pid, s in zip(ids, scores):
         c.dense_score[pid] = float(s)
     if store.has_passages():
         for r in passage_hits(store, qvec, depth * PASSAGE_DEPTH_FACTOR, where, nprobes=nprobes, refine=refine):
