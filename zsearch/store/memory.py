@@ -125,6 +125,7 @@ class WarmIndex:
         ids: list[str] = []
         heads, svecs, scales, counts, sents, hits = [], [], [], [], [], []
         used = 0
+        total = papers.count_rows()
         for batch in papers.search().select(cols).limit(None).to_batches(LOAD_BATCH):
             if not batch.num_rows:
                 continue
@@ -148,8 +149,10 @@ class WarmIndex:
             hits.append(hit)
             ids.extend(batch.column("id").to_pylist())
             used += heads[-1].nbytes + (svecs[-1].nbytes if has_sent else 0) + hit.nbytes + sents[-1].nbytes
-            if used > budget:
-                raise OverBudget(f"over {budget / 1e6:.0f} MB after {len(ids):,} papers")
+            # the first batch tells what the whole table would take: a table far over the
+            # budget is not read to the end to find out (a 1M-paper table: ~7 GB)
+            if used > budget or used / len(ids) * total > budget * 1.1:
+                raise OverBudget(f"~{used / len(ids) * total / 1e6:.0f} MB for {total:,} papers, over {budget / 1e6:.0f} MB")
         dim = heads[0].shape[1] if heads else 0
         offsets = np.zeros(len(ids) + 1, np.int64)
         if counts:
