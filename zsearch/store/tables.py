@@ -27,7 +27,7 @@ import numpy as np
 from zsearch.errors import EmptyDatabase, ModelMismatch, NotFound, UsageError
 from zsearch.papers.identity import key_values, stored_keys
 from zsearch.papers.model import Paper
-from zsearch.store import indexes, migrate, versions
+from zsearch.store import indexes, migrate, remote, versions
 from zsearch.store.commit import WriteAPI
 from zsearch.store.scans import Scans
 from zsearch.store.schema import (
@@ -69,17 +69,26 @@ def check_model(info: tuple[str, int], model_id: str, dim: int, home: Path) -> N
 
 
 class Store(Scans, WriteAPI):
-    """The LanceDB database in a zsearch data directory."""
+    """The LanceDB database in a zsearch data directory, or in object storage (``uri``).
 
-    def __init__(self, home: Path):
+    ``home`` is always a local directory: it holds the commit journal (and, for the layers
+    above, the writer lock and saved searches). With ``uri`` (``s3://bucket/prefix``,
+    ``gs://…``, ``az://…``) the tables live at ``<uri>/lancedb`` instead of ``home/lancedb``,
+    opened through LanceDB's own object-store support with credentials, region and endpoint
+    from the environment (``AWS_*``, ``GOOGLE_*``, ``AZURE_*``; zsearch.store.remote).
+    """
+
+    def __init__(self, home: Path, uri: str | None = None):
         _quiet_lance()
         import lancedb
 
         self.home = Path(home)
+        self.uri = uri
         self.path = self.home / "lancedb"
+        where = f"{uri.rstrip('/')}/lancedb" if uri else str(self.path)
         # a long-lived reader (a notebook, `--queries`, the search service) sees other
         # processes' commits within this interval instead of never
-        self.db = lancedb.connect(str(self.path), read_consistency_interval=timedelta(seconds=READ_CONSISTENCY_SECONDS))
+        self.db = lancedb.connect(where, read_consistency_interval=timedelta(seconds=READ_CONSISTENCY_SECONDS))
         self._papers: Any = None
         self._chunks: Any = None
         self._index_cache: tuple[int, list[Any]] | None = None
@@ -380,4 +389,11 @@ class Store(Scans, WriteAPI):
         return indexes.index_stats(self.papers) if self.exists else {}
 
     def disk_bytes(self) -> int:
+        """Bytes the tables take (for a remote database: their files' sizes as the object store lists them)."""
+        if self.uri:
+            return remote.stored_bytes(self) if self.exists else 0
         return sum(f.stat().st_size for f in self.path.rglob("*") if f.is_file())
+
+    def location(self) -> str:
+        """Where the tables are, as a user would name the database: its directory or its URI."""
+        return self.uri or str(self.home)
