@@ -151,6 +151,25 @@ class Library:
         with self.lock(wait=self._lock_wait(), purpose="zsearch ingest"):
             return self.ingestor.ingest(items, progress=progress, batch_size=batch_size)
 
+    def ingest_on_ray(self, kind: str, files: Sequence[str | Path], address: str = "local", *,
+                      progress: Progress | None = None, batch_size: int | None = None,
+                      task_papers: int | None = None) -> IngestReport:
+        """Ingest ``pubmed-xml`` or ``arxiv-dump`` files with parsing and embedding as Ray tasks (``--ray``).
+
+        ``address``: ``local`` (start Ray here), ``auto``, ``HOST:PORT`` or ``ray://HOST:10001``.
+        This process folds, detects changes and commits once per batch, as :meth:`ingest_papers`
+        does, so the rows stored are the same (zsearch.ingest.distributed).
+        """
+        from zsearch.ingest import distributed as dist
+
+        spec = dist.ModelSpec(self.model_name, self.dim, self.max_tokens, self.device)
+        if batch_size is None and not os.environ.get("ZSEARCH_WRITE_BATCH"):
+            batch_size = dist.RAY_BATCH
+        with self.lock(wait=self._lock_wait(), purpose=f"zsearch ingest {kind} --ray"), dist.ray_cluster(address):
+            encode = dist.RayEncode(spec, task_papers or dist.TASK_PAPERS)
+            ingestor = Ingestor(self.store, lambda: self.embedder, encode=encode)
+            return ingestor.ingest(dist.items_on_ray(kind, files), progress=progress, batch_size=batch_size)
+
     def ingest_pdfs(self, paths: Sequence[str | Path], *, progress: Progress | None = None,
                     ocr: bool = True) -> IngestReport:
         """Ingest PDF files and folders (recursive); unreadable files are reported, not fatal.
