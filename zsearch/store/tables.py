@@ -92,6 +92,7 @@ class Store(Scans, WriteAPI):
         self._papers: Any = None
         self._chunks: Any = None
         self._index_cache: tuple[int, list[Any]] | None = None
+        self._ann_cache: tuple[int, dict[str, int]] | None = None
         self._exists = False
 
     # -- tables --------------------------------------------------------------------------
@@ -380,10 +381,15 @@ class Store(Scans, WriteAPI):
         return built
 
     def ann_params(self) -> dict[str, int]:
-        """nprobes / refine factor for vector queries when the ANN index exists, else nothing."""
+        """nprobes (growing with the index: zsearch.store.indexes.ann_nprobes) / refine factor for
+        vector queries when the ANN index exists, else nothing."""
         if not any(ix.name == indexes.VECTOR_INDEX for ix in self._indices()):
             return {}
-        return {"nprobes": indexes.ANN_NPROBES, "refine": indexes.ANN_REFINE}
+        version = self.papers.version
+        if self._ann_cache is None or self._ann_cache[0] != version:  # one stats read per table version
+            rows = int(self.papers.index_stats(indexes.VECTOR_INDEX).num_indexed_rows)
+            self._ann_cache = (version, {"nprobes": indexes.ann_nprobes(rows), "refine": indexes.ANN_REFINE})
+        return self._ann_cache[1]
 
     def index_stats(self) -> dict[str, Any]:
         return indexes.index_stats(self.papers) if self.exists else {}
