@@ -145,13 +145,12 @@ def ingest_arxiv_dump(
     check_format(fmt, ("table", "json"))
     from zsearch.sources.dumps import read_arxiv_dump
 
-    items = read_arxiv_dump(file)
     lib = open_library(db, lock="zsearch ingest arxiv-dump")
     with progress_bar("ingest arxiv-dump", None, unit="records") as advance:
         if ray:
             report = lib.ingest_on_ray("arxiv-dump", [file], ray, progress=advance)
         else:
-            report = lib.ingest_papers(items, progress=advance)
+            report = lib.ingest_papers(read_arxiv_dump(file), progress=advance)
     _finish(report, fmt)
 
 
