@@ -75,8 +75,24 @@ def assert_same_rows(a: Path, b: Path) -> None:
                     assert value == other[col], (pid, col)
 
 
+def descends_from_us(pid: int) -> bool:
+    """Whether ``pid`` is a descendant of this process (the Ray instance this test started), so no
+    other Ray on the machine is touched."""
+    me = os.getpid()
+    while pid > 1:
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            return False
+        pid = int(stat.rsplit(")", 1)[1].split()[1])  # the field after the state: the parent's pid
+        if pid == me:
+            return True
+    return False
+
+
 def ray_embed_workers() -> list[int]:
-    """Pids of Ray worker processes running an embedding task right now (Ray titles them ``ray::embed_task``)."""
+    """Pids of this test's Ray worker processes running an embedding task right now (Ray titles
+    them ``ray::embed_task``)."""
     pids = []
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
@@ -85,7 +101,7 @@ def ray_embed_workers() -> list[int]:
             cmd = Path(f"/proc/{entry}/cmdline").read_bytes()
         except OSError:
             continue
-        if cmd.startswith(b"ray::embed_task"):
+        if cmd.startswith(b"ray::embed_task") and descends_from_us(int(entry)):
             pids.append(int(entry))
     return pids
 
