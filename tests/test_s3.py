@@ -186,6 +186,13 @@ def test_read_of_a_missing_remote_database_is_not_found(bucket, capsys):
     assert keys(name, "nothing-here/") == []  # a read created nothing
 
 
+def test_unreachable_object_store_is_one_line(bucket, capsys, monkeypatch):
+    monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{free_port()}")  # nothing listens there
+    code, _, err = run_cli(["search", "anything", "--db", f"s3://{bucket[0]}/db"], capsys)
+    assert code == 7 and err.count("\n") == 1 and "cannot open the database at s3://" in err
+    assert "Traceback" not in err
+
+
 def test_denied_write_leaves_the_last_committed_version(bucket, one_model):
     from zsearch.library import Library
     from zsearch.sources.dumps import read_arxiv_dump

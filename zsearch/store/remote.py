@@ -15,9 +15,10 @@ in the local state directory (zsearch.config.state_dir), so one machine at a tim
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
-from zsearch.errors import UsageError
+from zsearch.errors import SourceError, UsageError
 
 
 def need_local(uri: str | None, what: str) -> None:
@@ -33,3 +34,12 @@ def stored_bytes(store: Any) -> int:
     for table in (store.papers, store.chunks):
         total += int(table.stats().get("total_bytes") or 0)
     return total
+
+
+def unreachable(uri: str, exc: BaseException) -> SourceError:
+    """The one-line error for an object store LanceDB could not open (no server, no bucket, no rights)."""
+    text = " ".join(str(exc).split())
+    found = re.search(r'message: "([^"]+)"', text) or re.search(r"status: (\d{3}[^,}]*)", text)
+    reason = found.group(1) if found else (text[:160] + ("…" if len(text) > 160 else ""))
+    return SourceError(f"cannot open the database at {uri}: {reason}",
+                       hint="check the bucket and the AWS_* / GOOGLE_* / AZURE_* settings in the environment")

@@ -88,7 +88,12 @@ class Store(Scans, WriteAPI):
         where = f"{uri.rstrip('/')}/lancedb" if uri else str(self.path)
         # a long-lived reader (a notebook, `--queries`, the search service) sees other
         # processes' commits within this interval instead of never
-        self.db = lancedb.connect(where, read_consistency_interval=timedelta(seconds=READ_CONSISTENCY_SECONDS))
+        try:
+            self.db = lancedb.connect(where, read_consistency_interval=timedelta(seconds=READ_CONSISTENCY_SECONDS))
+        except (OSError, ValueError, RuntimeError) as exc:
+            if not uri:
+                raise
+            raise remote.unreachable(uri, exc) from None
         self._papers: Any = None
         self._chunks: Any = None
         self._index_cache: tuple[int, list[Any]] | None = None
