@@ -51,6 +51,9 @@ PROBE_SECONDS = 1.0
 ZOTERO_STATE = "zotero-state.json"
 # How long a search caught by a reembed's table switch waits for it to end before reading again.
 SWITCH_WAIT_SECONDS = 5.0
+# Queries in one search_many from which the warm index (zsearch.store.memory) is loaded before
+# they run rather than in the background: loading 5,000 papers costs about what 20 cold queries save.
+WARM_BATCH = 20
 
 
 class Library:
@@ -71,6 +74,7 @@ class Library:
             raise NotFound(f"no zsearch database at {self.uri}",
                            hint="check --db or $ZSEARCH_HOME; `zsearch ingest …` creates one")
         self._probes: dict[str, tuple[float, Any]] = {}
+        self._searches = 0
         self.device = device or settings.device
         self.max_tokens = max_tokens
         self._embedder: Embedder | None = None
@@ -296,6 +300,9 @@ class Library:
         qvecs: list[Any] = [None] * len(queries)
         if cfg.mode != "bm25":
             qvecs = list(self.embedder.encode_queries(list(queries)))
+        if self._searches or len(queries) > 1:  # a process that searches again: hold the tables in memory
+            self.store.keep_warm(block=len(queries) >= WARM_BATCH)
+        self._searches += 1
         try:
             return [hybrid_search(self.store, qv, q, k=k, where=sql, config=cfg, reranker=reranker)
                     for q, qv in zip(queries, qvecs)]
@@ -319,7 +326,13 @@ class Library:
         while (is_locked(self.home) or (self.home / JOURNAL).exists()) and time.monotonic() < deadline:
             time.sleep(0.05)
         self.store = Store(self.home, self.uri)
+        self._searches = 0
         return True
+
+    def keep_warm(self, *, block: bool = False) -> None:
+        """Hold the papers' vectors in memory for fast repeated searches (the search service
+        does; a Library does it from its second search on). zsearch.store.memory."""
+        self.store.keep_warm(block=block)
 
     def default_config(self) -> "SearchConfig":
         """DEFAULT_CONFIG; its no-sentence twin for a database with no sentence vectors at all

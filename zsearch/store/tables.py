@@ -29,6 +29,7 @@ from zsearch.papers.identity import key_values, stored_keys
 from zsearch.papers.model import Paper
 from zsearch.store import indexes, migrate, remote, versions
 from zsearch.store.commit import WriteAPI
+from zsearch.store.memory import SentenceRows, WarmStore
 from zsearch.store.scans import Scans
 from zsearch.store.schema import (
     CHUNKS,
@@ -68,7 +69,7 @@ def check_model(info: tuple[str, int], model_id: str, dim: int, home: Path) -> N
         )
 
 
-class Store(Scans, WriteAPI):
+class Store(Scans, WarmStore, WriteAPI):
     """The LanceDB database in a zsearch data directory, or in object storage (``uri``).
 
     ``home`` is always a local directory: it holds the commit journal (and, for the layers
@@ -185,6 +186,16 @@ class Store(Scans, WriteAPI):
     def count_chunks(self) -> int:
         return self.chunks.count_rows() if self.exists else 0
 
+    def has_passages(self) -> bool:
+        """Whether the chunks table has rows; asked again only when its version moves (every query asks)."""
+        if not self.exists:
+            return False
+        version = self.chunks.version
+        cached = self.__dict__.get("_passages")
+        if cached is None or cached[0] != version:
+            cached = self.__dict__["_passages"] = (version, self.chunks.count_rows() > 0)
+        return cached[1]
+
     def version(self) -> int | None:
         return self.papers.version if self.exists else None
 
@@ -234,40 +245,40 @@ class Store(Scans, WriteAPI):
         return out
 
     def vectors_and_sentences(self, ids: Sequence[str]) -> dict[str, tuple[np.ndarray, np.ndarray, list[str]]]:
-        """``{id: (paper vector, sentence vectors (n x dim), sentence texts)}`` for the sentence stage.
+        """``{id: (paper vector, sentence vectors (n x dim), sentence texts)}`` (see :meth:`sentence_rows`)."""
+        return self.sentence_rows(ids).by_id()
+
+    def sentence_rows(self, ids: Sequence[str]) -> SentenceRows:
+        """The paper vectors and sentence vectors of ``ids`` for the sentence stage (those that exist).
 
         Read as Arrow and sliced as numpy: turning a few thousand 384-float vectors into
         Python lists would cost more than the search itself. A paper without sentence
-        vectors gets an empty (0 x dim) matrix.
+        vectors has none (an empty range).
         """
         import pyarrow.compute as pc
 
         ids = list(dict.fromkeys(ids))
         if not ids or not self.has_sentences:
-            return {}
+            return SentenceRows.empty()
         scaled = "sentence_scales" in self.papers.schema.names
         cols = ["id", "vector", "sentences", "sentence_vectors", *(["sentence_scales"] if scaled else [])]
         tbl = self.papers.search().where(sql_in("id", ids)).select(cols).limit(len(ids)).to_arrow()
         if not tbl.num_rows:
-            return {}
+            return SentenceRows.empty()
         dim = tbl.schema.field("vector").type.list_size
         heads = tbl.column("vector").combine_chunks().flatten().to_numpy(zero_copy_only=False).reshape(-1, dim)
         sv = tbl.column("sentence_vectors").combine_chunks()
         counts = pc.fill_null(pc.list_value_length(sv), 0).to_numpy(zero_copy_only=False)
         flat = sv.flatten().flatten().to_numpy(zero_copy_only=False).reshape(-1, dim)
+        scales = None
         if flat.dtype == np.int8:  # schema 4: int8 rows times their scales (zsearch.store.schema.quantize)
             scales = tbl.column("sentence_scales").combine_chunks().flatten().to_numpy(zero_copy_only=False)
-            flat = dequantize(flat, scales, unit=True)
-        else:
-            flat = flat.astype(np.float32, copy=False)
+        offsets = np.zeros(len(counts) + 1, np.int64)
+        np.cumsum(counts, out=offsets[1:])
         texts = tbl.column("sentences").to_pylist()
-        out: dict[str, tuple[np.ndarray, np.ndarray, list[str]]] = {}
-        at = 0
-        for i, pid in enumerate(tbl.column("id").to_pylist()):
-            n = int(counts[i])
-            out[pid] = (heads[i], flat[at : at + n], texts[i] or [])
-            at += n
-        return out
+        return SentenceRows(tbl.column("id").to_pylist(), heads.astype(np.float32, copy=False),
+                            dequantize(flat, scales, unit=scales is not None), offsets,
+                            lambda i, j: (texts[i] or [None])[j] if j < len(texts[i] or []) else None)
 
     def get(self, paper_id: str) -> Paper:
         """A paper by id, or by an unambiguous prefix of a ``sha256:`` id (as tables show them)."""
@@ -384,6 +395,26 @@ class Store(Scans, WriteAPI):
         built = indexes.ensure_vector_index(self.papers, threshold, force=force)
         self._index_cache = None
         return built
+
+    def nearest_papers(self, qvec: np.ndarray, depth: int, where: str | None = None, *, nprobes: int | None = None,
+                       refine: int | None = None) -> tuple[list[str], np.ndarray]:
+        """The ``depth`` papers nearest ``qvec`` (cosine; ANN when indexed), prefiltered by ``where``:
+        their ids and paper vectors (float32, read as Arrow, never as Python lists)."""
+        q = self.papers.search(qvec, vector_column_name="vector").distance_type("cosine")
+        if nprobes:
+            q = q.nprobes(nprobes)
+        if refine:
+            q = q.refine_factor(refine)
+        if where:
+            q = q.where(where, prefilter=True)
+        tbl = q.select(["id", "vector", "_distance"]).limit(depth).to_arrow()
+        dim = tbl.schema.field("vector").type.list_size
+        heads = tbl.column("vector").combine_chunks().flatten().to_numpy(zero_copy_only=False).reshape(-1, dim)
+        return tbl.column("id").to_pylist(), heads.astype(np.float32, copy=False)
+
+    def _exact_scan(self) -> bool:
+        """Whether a vector query scans every row (no ANN index): what the warm index may answer itself."""
+        return not self.ann_params()
 
     def ann_params(self) -> dict[str, int]:
         """nprobes (growing with the index: zsearch.store.indexes.ann_nprobes) / refine factor for
