@@ -27,7 +27,7 @@ import numpy as np
 from zsearch.errors import EmptyDatabase, ModelMismatch, NotFound, UsageError
 from zsearch.papers.identity import key_values, stored_keys
 from zsearch.papers.model import Paper
-from zsearch.store import indexes, migrate, versions
+from zsearch.store import indexes, migrate, remote, versions
 from zsearch.store.commit import WriteAPI
 from zsearch.store.memory import SentenceRows, WarmStore
 from zsearch.store.scans import Scans
@@ -70,20 +70,35 @@ def check_model(info: tuple[str, int], model_id: str, dim: int, home: Path) -> N
 
 
 class Store(Scans, WarmStore, WriteAPI):
-    """The LanceDB database in a zsearch data directory."""
+    """The LanceDB database in a zsearch data directory, or in object storage (``uri``).
 
-    def __init__(self, home: Path):
+    ``home`` is always a local directory: it holds the commit journal (and, for the layers
+    above, the writer lock and saved searches). With ``uri`` (``s3://bucket/prefix``,
+    ``gs://…``, ``az://…``) the tables live at ``<uri>/lancedb`` instead of ``home/lancedb``,
+    opened through LanceDB's own object-store support with credentials, region and endpoint
+    from the environment (``AWS_*``, ``GOOGLE_*``, ``AZURE_*``; zsearch.store.remote).
+    """
+
+    def __init__(self, home: Path, uri: str | None = None):
         _quiet_lance()
         import lancedb
 
         self.home = Path(home)
+        self.uri = uri
         self.path = self.home / "lancedb"
+        where = f"{uri.rstrip('/')}/lancedb" if uri else str(self.path)
         # a long-lived reader (a notebook, `--queries`, the search service) sees other
         # processes' commits within this interval instead of never
-        self.db = lancedb.connect(str(self.path), read_consistency_interval=timedelta(seconds=READ_CONSISTENCY_SECONDS))
+        try:
+            self.db = lancedb.connect(where, read_consistency_interval=timedelta(seconds=READ_CONSISTENCY_SECONDS))
+        except (OSError, ValueError, RuntimeError) as exc:
+            if not uri:
+                raise
+            raise remote.unreachable(uri, exc) from None
         self._papers: Any = None
         self._chunks: Any = None
         self._index_cache: tuple[int, list[Any]] | None = None
+        self._ann_cache: tuple[int, dict[str, int]] | None = None
         self._exists = False
 
     # -- tables --------------------------------------------------------------------------
@@ -413,13 +428,25 @@ class Store(Scans, WarmStore, WriteAPI):
         return not self.ann_params()
 
     def ann_params(self) -> dict[str, int]:
-        """nprobes / refine factor for vector queries when the ANN index exists, else nothing."""
+        """nprobes (growing with the index: zsearch.store.indexes.ann_nprobes) / refine factor for
+        vector queries when the ANN index exists, else nothing."""
         if not any(ix.name == indexes.VECTOR_INDEX for ix in self._indices()):
             return {}
-        return {"nprobes": indexes.ANN_NPROBES, "refine": indexes.ANN_REFINE}
+        version = self.papers.version
+        if self._ann_cache is None or self._ann_cache[0] != version:  # one stats read per table version
+            rows = int(self.papers.index_stats(indexes.VECTOR_INDEX).num_indexed_rows)
+            self._ann_cache = (version, {"nprobes": indexes.ann_nprobes(rows), "refine": indexes.ANN_REFINE})
+        return self._ann_cache[1]
 
     def index_stats(self) -> dict[str, Any]:
         return indexes.index_stats(self.papers) if self.exists else {}
 
     def disk_bytes(self) -> int:
+        """Bytes the tables take (for a remote database: their files' sizes as the object store lists them)."""
+        if self.uri:
+            return remote.stored_bytes(self) if self.exists else 0
         return sum(f.stat().st_size for f in self.path.rglob("*") if f.is_file())
+
+    def location(self) -> str:
+        """Where the tables are, as a user would name the database: its directory or its URI."""
+        return self.uri or str(self.home)
