@@ -137,3 +137,14 @@ def test_a_library_warms_up_from_its_second_search(wdb) -> None:  # type: ignore
     assert idx is not None and idx.nbytes > 0
     # the index holds what the table holds: every paper vector, unit length
     assert len(idx.ids) == 80 and np.allclose(np.linalg.norm(idx.heads, axis=1), 1.0, atol=1e-3)
+
+
+def test_equal_bm25_scores_rank_by_id_every_time(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    same = scifact_papers(0, 1)[0]
+    twins = [Paper(id=f"beir:scifact:twin{n}", source="beir", title=same.title, abstract=same.abstract)
+             for n in (3, 1, 4, 2)]
+    lib = Library.open(tmp_path / "db")
+    lib.ingest_papers([*twins, *scifact_papers(1, 6)])
+    runs = {tuple(h.id for h in lib.search(same.title, k=4, config=DEFAULT_CONFIG.replace(mode="bm25")))
+            for _ in range(8)}
+    assert runs == {("beir:scifact:twin1", "beir:scifact:twin2", "beir:scifact:twin3", "beir:scifact:twin4")}

@@ -152,6 +152,9 @@ def fts_candidates(store: Store, query: str, depth: int, where: str | None = Non
     if where:
         q = q.where(where, prefilter=True)
     rows = q.select(["id", "_score"]).limit(depth).to_list()
+    # LanceDB returns equal scores in no fixed order (its index segments are searched in
+    # parallel): ties broken by id, so a query ranks the same every time
+    rows.sort(key=lambda r: (-float(r["_score"]), r["id"]))
     return [r["id"] for r in rows], {r["id"]: float(r["_score"]) for r in rows}
 
 
