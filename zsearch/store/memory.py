@@ -103,13 +103,14 @@ class WarmIndex:
         self.texts = sentences.values if len(sentences) else None
         self.text_offsets = (np.asarray(sentences.offsets.to_numpy(zero_copy_only=False), np.int64) if len(sentences)
                              else np.zeros(1, np.int64))
-        self.hits = hits
+        self.hits = hits  # the hit columns, one Arrow table per load batch
+        self.hit_starts = np.cumsum([0, *[t.num_rows for t in hits]])[:-1] if hits else np.zeros(0, np.int64)
         self.exact = exact  # no ANN index: a full scan is what LanceDB would do too
 
     @property
     def nbytes(self) -> int:
         return int(self.heads.nbytes + self.svecs.nbytes + (self.scales.nbytes if self.scales is not None else 0)
-                   + self.offsets.nbytes + self.sentences.nbytes + self.hits.nbytes)
+                   + self.offsets.nbytes + self.sentences.nbytes + sum(t.nbytes for t in self.hits))
 
     @classmethod
     def load(cls, papers: Any, exact: bool, budget: int) -> WarmIndex:
@@ -169,7 +170,7 @@ class WarmIndex:
             np.concatenate(scales) if scales else None,
             offsets,
             pa.chunked_array(sents, type=sents[0].type).combine_chunks() if sents else pa.array([], pa.list_(pa.string())),
-            pa.concat_tables(hits) if hits else None,  # chunked: take() reads across batches, no second copy
+            hits,
             exact,
         )
 
@@ -210,9 +211,17 @@ class WarmIndex:
     def hit_rows(self, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
         """``{id: {HIT_COLUMNS…}}`` for the ids that are in the table."""
         want = [self.pos[pid] for pid in dict.fromkeys(ids) if pid in self.pos]
-        if not want or self.hits is None:
+        if not want or not self.hits:
             return {}
-        return {r["id"]: r for r in self.hits.take(want).to_pylist()}
+        # the hit columns stay in their load batches (no second copy while loading): each
+        # row is taken from its own batch (a take() across a chunked table copies it whole)
+        out: dict[str, dict[str, Any]] = {}
+        at = np.searchsorted(self.hit_starts, want, side="right") - 1
+        for b in sorted(set(at.tolist())):
+            rows = [w - int(self.hit_starts[b]) for w, a in zip(want, at) if a == b]
+            for r in self.hits[b].take(rows).to_pylist():
+                out[r["id"]] = r
+        return out
 
 
 class WarmStore:
