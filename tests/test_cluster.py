@@ -1,4 +1,4 @@
-"""zsearch.review.cluster: determinism, choice of k, class-based TF-IDF labels."""
+"""zsearch.review.cluster and .labels: determinism, smoothing, choice of k, "other", labels."""
 
 from __future__ import annotations
 
@@ -13,11 +13,13 @@ from zsearch.errors import UsageError
 from zsearch.review.cluster import (
     auto_k_range,
     best_k,
+    clear_structure,
     cluster_papers,
-    label_from_terms,
+    nearest_neighbours,
     prepare_vectors,
-    theme_terms,
+    smooth_vectors,
 )
+from zsearch.review.labels import clean_text, label_from_terms, text_terms, theme_terms
 
 DATA = Path(__file__).parent / "data" / "clustering"
 
@@ -150,12 +152,50 @@ def test_ctfidf_weights_follow_the_formula():
     got0, got1 = dict(terms[0]), dict(terms[1])
     # cluster 0 has 6 terms: malaria 2, parasite 2, "malaria parasite" 2; N = 4 papers
     assert got0["malaria"] == round(2 / 6 * math.log(4 / 2), 6)
-    assert got0["parasite"] == round(2 / 6 * math.log(4 / 3), 6)  # 2/6 vs 1/6 in cluster 1: lift 2
-    assert terms[0][0][0] == "malaria"  # distinctive beats shared; "malaria parasite" ties, loses on name
-    # cluster 1: insulin 2 of 6 terms; parasite is 1/6 here vs 2/6 in cluster 0: lift 0.5, excluded
+    assert got0["malaria parasite"] == round(2 / 6 * math.log(4 / 2), 6)
+    assert terms[0][0][0] == "malaria"  # ties with "malaria parasite", wins on name
+    # cluster 1: insulin 2 of 6 terms
     assert got1["insulin"] == round(2 / 6 * math.log(4 / 2), 6)
-    assert "parasite" not in got1
+    # "parasite" is in 2 of 2 papers of cluster 0 and 1 of 2 of cluster 1: at least
+    # SHARED_SHARE (5%) of the papers of every theme, so it names neither
+    assert "parasite" not in got0 and "parasite" not in got1
     assert set(got1) == {"insulin", "secretion", "insulin secretion", "insulin parasite"}
+
+
+def test_a_word_in_papers_of_every_theme_names_none():
+    texts = ["sleep apnea in patients", "sleep apnea", "stroke in patients", "stroke"]
+    terms = theme_terms(texts, [0, 0, 1, 1], 2)
+    assert [t for t, _ in terms[0]] == ["apnea", "sleep", "sleep apnea"]  # equal weights: by name
+    assert [t for t, _ in terms[1]] == ["stroke"]
+    # "patients" is in half the papers of both themes
+    assert all("patients" != t for ts in terms for t, _ in ts)
+
+
+def test_boilerplate_words_and_phrases_led_by_one_do_not_name_a_theme():
+    texts = ["we propose a new method for sparse graphs", "a new method for sparse graphs",
+             "convex bodies in the plane", "convex bodies"]
+    got = [t for t, _ in theme_terms(texts, [0, 0, 1, 1], 2, top=20)[0]]
+    assert "sparse graphs" in got and "graphs" in got
+    assert not {"method", "new", "new method", "propose", "method sparse"} & set(got)
+
+
+def test_latex_and_markup_never_become_terms():
+    text = (r"Let $X\subset\mathbb{R}^n$ be \emph{convex}; the $L$-functions of $\ell$-adic "
+            r"sheaves \cite{Del80} <i>vanish</i> at $s=\frac{1}{2}$, see Cohen--Macaulay rings.")
+    cleaned = clean_text(text)
+    for junk in ("mathbb", "subset", "emph", "cite", "Del80", "frac", "<i>", "$"):
+        assert junk not in cleaned
+    terms = text_terms(text, frozenset({"let", "be", "the", "of", "at", "see"}))
+    assert {"convex", "l-functions", "ell-adic sheaves", "cohen-macaulay rings", "vanish"} <= set(terms)
+    assert not any(w in t for t in terms for w in ("mathbb", "frac", "cite"))
+
+
+def test_phrases_never_cross_punctuation_or_stop_words():
+    terms = text_terms("The finite element method, in two dimensions; heart failure of patients.",
+                       frozenset({"the", "in", "of"}))
+    assert "finite element method" in terms and "element method" in terms
+    assert "method two" not in terms and "failure patients" not in terms
+    assert "two dimensions" in terms and "heart failure" in terms
 
 
 def test_labels_use_the_clusters_own_distinctive_terms_not_shared_or_stop_words(scifact_vectors):
@@ -186,7 +226,34 @@ def test_label_from_terms_skips_terms_sharing_a_word():
     assert label_from_terms(["sleep apnea", "apnea", "sleep", "snoring", "airway", "cpap"]) == (
         "sleep apnea, snoring, airway"
     )
+    assert label_from_terms(["tumor", "tumors", "cancer", "processes", "process"]) == "tumor, cancer, processes"
     assert label_from_terms([]) == ""
+
+
+def test_a_phrase_takes_its_words_place_when_it_weighs_at_least_half_as_much():
+    # PHRASE_SHARE = 0.5: 0.012 >= 0.5 * 0.02, so "scalar curvature" replaces "curvature";
+    # "ricci flow" (0.004 < 0.5 * 0.015) does not replace "flow"
+    terms = [("curvature", 0.02), ("flow", 0.015), ("scalar curvature", 0.012), ("manifolds", 0.011),
+             ("ricci flow", 0.004)]
+    assert label_from_terms(terms) == "scalar curvature, flow, manifolds"
+
+
+def test_real_arxiv_labels_hold_no_latex(embedder):
+    """125 real arXiv abstracts (CC0) full of $\\pi$, \\alpha, \\rm: no command becomes a term."""
+    import re
+
+    with (DATA / "arxiv_kaggle_125.jsonl").open() as fh:
+        docs = [json.loads(line) for line in fh]
+    texts = [d["title"] + "\n\n" + d["abstract"] for d in docs]
+    everything = "\n".join(texts)
+    commands = {m.lower() for m in re.findall(r"\\([A-Za-z]+)", everything)}
+    assert {"alpha", "pi", "rm"} <= commands
+    # command names that occur only as commands, never as words of the prose
+    only = {m for m in commands if not re.search(rf"(?<![\\\w]){m}\b", everything, re.I)}
+    assert {"rm", "mathbb", "sqrt"} <= only
+    c = cluster_papers([d["id"] for d in docs], embedder.encode_documents(texts), texts, k=4)
+    words = {w for t in c.themes for term in t.terms for w in term.split()}
+    assert len(words) > 20 and not words & only, words & only
 
 
 # -- preparations -----------------------------------------------------------------------

@@ -1,18 +1,19 @@
-"""Themes in a set of papers: KMeans over their vectors, k by silhouette, c-TF-IDF labels.
+"""Themes in a set of papers: kNN-smoothed vectors, KMeans, k by silhouette, an "other" group.
 
 Everything here is a pure function of (ids, vectors, texts, seed): the rows are put in id
-order first, KMeans runs with a fixed ``random_state``, themes are numbered by size (ties by
-their first id) and papers within a theme by distance to the centre (ties by id), so the
-same inputs and seed give the same result byte for byte, whatever order they came in.
+order first, neighbours are ranked with ties broken by row, KMeans runs with a fixed
+``random_state``, themes are numbered by size (ties by their first id) and papers within a
+theme by distance to the centre (ties by id), so the same inputs and seed give the same
+result byte for byte, whatever order they came in.
 
-Labels are class-based TF-IDF: all texts of one cluster form one document (as in
-BERTopic's c-TF-IDF, Grootendorst 2022); a term's weight is its relative frequency in that
-document times its inverse document frequency over the papers, ``log(N / df_t)``, and only
-terms at least :data:`MIN_LIFT` times as frequent in the cluster as in the other clusters
-may name it. BERTopic's own idf, ``log(1 + A / f_t)``, let words common to every cluster
-("patients") head every label on the medical abstracts set; see docs/reviews.md.
+The default preparation (``smoothed``) centres the vectors on the set's mean and then pulls
+each paper towards its nearest neighbours (:func:`smooth_vectors`): on the two shared
+labelled sets this raised V-measure over plain KMeans by 1.10-1.13x, where centring alone,
+PCA, UMAP, TF-IDF hybrids, sentence means, spectral and agglomerative clustering and
+consensus over seeds did less or worse (benchmarks/cluster.py, docs/reviews.md).
 
-scikit-learn is imported inside the functions, so importing this module stays cheap.
+Labels come from :mod:`zsearch.review.labels`. scikit-learn is imported inside the
+functions, so importing this module stays cheap.
 """
 
 from __future__ import annotations
@@ -25,36 +26,53 @@ from typing import Any
 import numpy as np
 
 from zsearch.errors import UsageError
+from zsearch.review.labels import (
+    LABEL_TERMS,
+    TOKEN_PATTERN,
+    TOP_TERMS,
+    label_from_terms,
+    theme_terms,
+)
+
+__all__ = [
+    "Clustering", "Theme", "cluster_papers", "cluster_assignments", "prepare_vectors",
+    "smooth_vectors", "nearest_neighbours", "sentence_mean_vectors", "silhouette_by_k",
+    "best_k", "auto_k_range", "kmeans", "theme_terms", "label_from_terms",
+    "LABEL_TERMS", "TOP_TERMS",
+]
 
 # Any fixed value works; 42 is scikit-learn's documentation convention, kept so examples match.
 DEFAULT_SEED = 42
 # k-means++ restarts: scikit-learn's n_init before 1.4 ("auto" now means 1 for k-means++);
 # 10 restarts make the result far less dependent on the seed (benchmarks/cluster.py).
 DEFAULT_N_INIT = 10
-# k tried by `--k auto`: 2 up to 10 themes (fewer than 2 is no clustering; more than ~10
-# themes is more than a reviewer reads at once), capped at n - 1 for silhouette to exist.
+# k tried by `--k auto`: every k from 2 to 10, then (for large sets) a step of about 20%
+# up to sqrt(n / 2), the rule of thumb of Mardia, Kent & Bibby (1979, Multivariate
+# Analysis, p. 365); capped at n - 1 for silhouette to exist.
 AUTO_K_MIN, AUTO_K_MAX = 2, 10
-# Terms in a theme label: three read as a phrase-length label (BERTopic shows 3-4).
-LABEL_TERMS = 3
-# Terms kept per theme in the output (label + context for a reader).
-TOP_TERMS = 10
-# How vectors are prepared before KMeans; "centered" won on the medical abstracts set
-# (benchmarks/cluster.py, docs/reviews.md): subtract the set's mean vector, re-normalise.
-DEFAULT_METHOD = "centered"
-METHODS = ("plain", "centered", "pca-whiten", "hybrid")
-# A label term must be this many times as frequent (per term) in its cluster as in the
-# others: 1.5 removed "patients"/"study" from every medical-abstracts label while keeping the
-# class words (benchmarks/cluster.py run with the label variants, docs/reviews.md).
-MIN_LIFT = 1.5
-# Letters first, then letters/digits/hyphens: keeps "covid-19", "il-6", drops "0.02", "+/-".
-TOKEN_PATTERN = r"(?u)\b[^\W\d_][\w\-]*[^\W_]\b"
+AUTO_K_STEP = 1.2
+# How vectors are prepared before KMeans; "smoothed" won on both shared labelled sets
+# (benchmarks/cluster.py, docs/reviews.md).
+DEFAULT_METHOD = "smoothed"
+METHODS = ("smoothed", "centered", "plain", "pca-whiten", "hybrid")
+# Neighbours each paper is pulled towards, and how many times: 10 neighbours, 2 steps was
+# best of 5-30 neighbours and 1-4 steps on both shared sets (docs/reviews.md); a set of
+# fewer than 50 papers uses n // 5 neighbours so that a theme of 5 papers is not averaged away.
+SMOOTH_NEIGHBOURS = 10
+SMOOTH_STEPS = 2
+# A paper goes to the "other" group (theme 0, with ``other=True``) when fewer than this share
+# of its nearest neighbours share its theme: it sits between themes (docs/reviews.md).
+OTHER_AGREEMENT = 0.2
+# "No clear structure" when the best silhouette rises less than this above the median over
+# the k tried: blobs score 0.3+ above their median, the shared sets 0.01-0.03 (docs/reviews.md).
+FLAT_SILHOUETTE = 0.05
 
 
 @dataclass
 class Theme:
     """One cluster: its label, its most distinctive terms, its papers nearest-first."""
 
-    theme: int  # 1-based; themes are numbered by size, largest first
+    theme: int  # 1-based; themes are numbered by size, largest first; 0 is the "other" group
     label: str
     terms: list[str]
     size: int
@@ -71,9 +89,9 @@ class Clustering:
 
     k: int
     themes: list[Theme]
-    assignment: dict[str, int]  # paper id -> theme number
+    assignment: dict[str, int]  # paper id -> theme number (0: the "other" group)
     silhouette: dict[int, float] = field(default_factory=dict)  # k -> mean silhouette (auto k)
-    k_chosen_by: str = "given"  # "given", "silhouette" or "too few papers"
+    k_chosen_by: str = "given"  # "given", "silhouette", "no clear structure" or "too few papers"
     seed: int = DEFAULT_SEED
     method: str = DEFAULT_METHOD
     n_init: int = DEFAULT_N_INIT
@@ -81,9 +99,14 @@ class Clustering:
     @property
     def k_reason(self) -> str:
         """One line saying which k and why."""
-        if self.k_chosen_by == "silhouette" and self.silhouette:
+        if self.k_chosen_by in ("silhouette", "no clear structure") and self.silhouette:
             tried = ", ".join(f"k={k}: {s:.3f}" for k, s in sorted(self.silhouette.items()))
-            return f"k={self.k}: highest mean silhouette (cosine) of {tried}"
+            line = f"k={self.k}: highest mean silhouette (cosine) of {tried}"
+            if self.k_chosen_by == "no clear structure":
+                lo, hi = min(self.silhouette.values()), max(self.silhouette.values())
+                line += (f"; no clear structure: every k scores {lo:.3f}-{hi:.3f}, so these "
+                         "themes are one way to divide the papers, not a division they carry")
+            return line
         if self.k_chosen_by == "too few papers":
             return f"k={self.k}: too few papers to choose k by silhouette"
         return f"k={self.k}: given"
@@ -105,6 +128,74 @@ def _l2(x: np.ndarray) -> np.ndarray:
     return x / np.where(norms == 0, 1.0, norms)
 
 
+def _centred(x: np.ndarray) -> np.ndarray:
+    return _l2(x - x.mean(axis=0, keepdims=True))
+
+
+def sentence_mean_vectors(sentence_vectors: Sequence[np.ndarray], fallback: np.ndarray) -> np.ndarray:
+    """One vector per paper: the mean of its sentence vectors, unit length.
+
+    ``sentence_vectors[i]`` holds paper i's sentence vectors (rows); a paper without any
+    takes ``fallback[i]`` (its stored paper vector). Measured as a clustering input in
+    docs/reviews.md; kept for callers that want vectors covering a whole abstract.
+    """
+    fallback = np.asarray(fallback, dtype=np.float64)
+    out = fallback.copy()
+    for i, s in enumerate(sentence_vectors):
+        s = np.asarray(s, dtype=np.float64)
+        if s.ndim == 2 and len(s):
+            out[i] = s.mean(axis=0)
+    return _l2(out)
+
+
+def nearest_neighbours(x: np.ndarray, n_neighbours: int, *, block: int = 2048) -> np.ndarray:
+    """Row indices of each row's ``n_neighbours`` most cosine-similar other rows, best first.
+
+    Exact (a matrix product per block of rows); ties go to the lower row, so the result is
+    a function of ``x`` alone.
+    """
+    x = _l2(np.asarray(x, dtype=np.float64))
+    n = x.shape[0]
+    m = max(0, min(n_neighbours, n - 1))
+    out = np.zeros((n, m), dtype=np.int64)
+    if m == 0:
+        return out
+    rows = np.arange(n)
+    for start in range(0, n, block):
+        sim = x[start : start + block] @ x.T
+        sim[np.arange(sim.shape[0]), rows[start : start + block]] = -np.inf  # not itself
+        # stable sort on -sim: equal similarities keep row order
+        out[start : start + block] = np.argsort(-sim, axis=1, kind="stable")[:, :m]
+    return out
+
+
+def smooth_vectors(
+    x: np.ndarray, n_neighbours: int = SMOOTH_NEIGHBOURS, steps: int = SMOOTH_STEPS
+) -> np.ndarray:
+    """Centred vectors, each pulled ``steps`` times towards the mean of its nearest neighbours.
+
+    One step is ``x_i <- unit(x_i + mean of x_j over i's neighbours)``, with the neighbours
+    found once on the centred vectors. A paper's own words decide half of where it sits and
+    the papers most like it the other half, which takes the noise of single abstracts out
+    of the space KMeans partitions: the propagation step of simplified graph convolution
+    (Wu et al. 2019, "Simplifying Graph Convolutional Networks") without the learning.
+    """
+    y = _centred(np.asarray(x, dtype=np.float64))
+    n = y.shape[0]
+    nn = effective_neighbours(n, n_neighbours)
+    if nn < 1:
+        return y
+    idx = nearest_neighbours(y, nn)
+    for _ in range(steps):
+        y = _l2(y + y[idx].mean(axis=1))
+    return y
+
+
+def effective_neighbours(n: int, n_neighbours: int = SMOOTH_NEIGHBOURS) -> int:
+    """Neighbours used for ``n`` papers: ``n_neighbours``, at most n // 5 (small sets)."""
+    return max(0, min(n_neighbours, n // 5, n - 1))
+
+
 def prepare_vectors(
     vectors: np.ndarray,
     method: str = DEFAULT_METHOD,
@@ -114,10 +205,12 @@ def prepare_vectors(
 ) -> np.ndarray:
     """The matrix KMeans sees, from paper vectors (rows) by ``method``.
 
-    * ``plain``: the vectors as given (the bundled model's are already unit length).
+    * ``smoothed`` (default): centred, then each paper pulled towards its 10 nearest
+      neighbours, twice (:func:`smooth_vectors`).
     * ``centered``: subtract the mean vector of this set, then unit length. Sentence
       embeddings share a large common direction; removing it spreads the set out
       (Mu & Viswanath 2018, "all-but-the-top").
+    * ``plain``: the vectors as given (the bundled model's are already unit length).
     * ``pca-whiten``: PCA to at most 50 whitened components, then unit length.
     * ``hybrid``: centered vectors next to a 100-dimension LSA of the texts' TF-IDF, each
       half unit length (needs ``texts``).
@@ -126,7 +219,9 @@ def prepare_vectors(
     if method == "plain":
         return x
     if method == "centered":
-        return _l2(x - x.mean(axis=0, keepdims=True))
+        return _centred(x)
+    if method == "smoothed":
+        return smooth_vectors(x)
     if method == "pca-whiten":
         from sklearn.decomposition import PCA
 
@@ -143,7 +238,7 @@ def prepare_vectors(
         ).fit_transform(list(texts))
         n = max(1, min(100, tf.shape[1] - 1, x.shape[0] - 1))  # 100: LSA's usual size
         lsa = _l2(TruncatedSVD(n_components=n, random_state=seed).fit_transform(tf))
-        return np.hstack([_l2(x - x.mean(axis=0, keepdims=True)), lsa]) / math.sqrt(2)
+        return np.hstack([_centred(x), lsa]) / math.sqrt(2)
     raise UsageError(f"unknown clustering method {method!r}; choose one of: {', '.join(METHODS)}")
 
 
@@ -182,80 +277,48 @@ def best_k(scores: dict[int, float]) -> int:
     return min(scores, key=lambda k: (-scores[k], k))
 
 
+def clear_structure(scores: dict[int, float]) -> bool:
+    """Whether the silhouettes single out a k rather than lie flat (see :data:`FLAT_SILHOUETTE`)."""
+    if len(scores) < 2:
+        return True
+    vals = sorted(scores.values())
+    return vals[-1] - float(np.median(vals)) >= FLAT_SILHOUETTE
+
+
 def auto_k_range(n: int, lo: int = AUTO_K_MIN, hi: int = AUTO_K_MAX) -> list[int]:
-    """The k tried for ``n`` papers: lo..hi, capped at n - 1 (silhouette needs k < n)."""
-    return list(range(lo, min(hi, n - 1) + 1))
+    """The k tried for ``n`` papers.
 
+    Every k from ``lo`` to ``hi``, then k growing by about :data:`AUTO_K_STEP` up to
+    ``sqrt(n / 2)``; never n or more (silhouette needs k < n).
 
-def theme_terms(
-    texts: Sequence[str], assignment: Sequence[int], k: int, *, top: int = TOP_TERMS
-) -> list[list[tuple[str, float]]]:
-    """The ``top`` most distinctive terms of each cluster 0..k-1 by class-based TF-IDF.
-
-    Unigrams and bigrams, English stop words removed. The weight of term t in cluster c
-    is ``count(t, c) / count(all terms, c) * log(N / df(t))`` (N papers, df(t) papers that
-    contain t). A term qualifies when it is at least :data:`MIN_LIFT` times as frequent in
-    c as in the other clusters (with k >= 2), and when it occurs in at least two of c's
-    papers if c has three or more, so that one paper's pet word does not name a theme.
-    Ties are broken alphabetically. Weights are rounded to 6 places.
+    >>> auto_k_range(30)
+    [2, 3, 4, 5, 6, 7, 8, 9, 10]
+    >>> auto_k_range(3000)[9:]
+    [12, 14, 17, 20, 24, 29, 35, 38]
     """
-    from sklearn.feature_extraction.text import CountVectorizer
-
-    if not texts:
-        return [[] for _ in range(k)]
-    cv = CountVectorizer(
-        stop_words="english", ngram_range=(1, 2), token_pattern=TOKEN_PATTERN, lowercase=True
-    )
-    try:
-        counts = cv.fit_transform(list(texts)).tocsr()
-    except ValueError:  # no term left after stop words (empty texts)
-        return [[] for _ in range(k)]
-    vocab = cv.get_feature_names_out()
-    assign = np.asarray(assignment)
-    n_docs = counts.shape[0]
-    per_class = np.zeros((k, counts.shape[1]), dtype=np.float64)
-    doc_freq = np.zeros((k, counts.shape[1]), dtype=np.int64)
-    for c in range(k):
-        rows = counts[assign == c]
-        per_class[c] = np.asarray(rows.sum(axis=0)).ravel()
-        doc_freq[c] = np.asarray((rows > 0).sum(axis=0)).ravel()
-    words = per_class.sum(axis=1, keepdims=True)
-    tf = per_class / np.where(words == 0, 1.0, words)
-    idf = np.log(n_docs / np.maximum(doc_freq.sum(axis=0), 1))
-    score = tf * idf
-    total_terms = per_class.sum(axis=0)
-    out: list[list[tuple[str, float]]] = []
-    for c in range(k):
-        size = int((assign == c).sum())
-        min_docs = 2 if size >= 3 else 1
-        ok = (doc_freq[c] >= min_docs) & (per_class[c] > 0)
-        rest_words = float(words.sum() - words[c, 0])
-        if k >= 2 and rest_words > 0:
-            rest_tf = (total_terms - per_class[c]) / rest_words
-            ok &= tf[c] >= MIN_LIFT * rest_tf
-        idx = np.flatnonzero(ok).tolist()
-        ranked = sorted(idx, key=lambda j: (-score[c, j], vocab[j]))
-        out.append([(str(vocab[j]), round(float(score[c, j]), 6)) for j in ranked[:top]])
-    return out
-
-
-def label_from_terms(terms: Sequence[str], n: int = LABEL_TERMS) -> str:
-    """Join the first ``n`` terms that share no word with a term already taken.
-
-    >>> label_from_terms(["heart failure", "heart", "failure", "stroke", "atrial"])
-    'heart failure, stroke, atrial'
-    """
-    chosen: list[str] = []
-    seen: set[str] = set()
-    for t in terms:
-        w = set(t.split())
-        if w & seen:
-            continue
-        chosen.append(t)
-        seen |= w
-        if len(chosen) == n:
+    ks = list(range(lo, hi + 1))
+    top = int(math.sqrt(n / 2))
+    k = hi
+    while True:
+        k = max(k + 1, int(round(k * AUTO_K_STEP)))
+        if k >= top:
             break
-    return ", ".join(chosen)
+        ks.append(k)
+    if top > hi:
+        ks.append(top)
+    return [k for k in ks if k < n]
+
+
+def _parse_k(k: int | str, n: int) -> int:
+    try:
+        kk = int(k)
+    except (TypeError, ValueError):
+        raise UsageError(f"k must be a number or 'auto', not {k!r}") from None
+    if kk < 1:
+        raise UsageError("k must be at least 1")
+    if kk > n:
+        raise UsageError(f"k={kk} is more than the {n} papers to cluster")
+    return kk
 
 
 def cluster_papers(
@@ -268,12 +331,15 @@ def cluster_papers(
     n_init: int = DEFAULT_N_INIT,
     method: str = DEFAULT_METHOD,
     k_range: Sequence[int] | None = None,
+    other: bool = False,
 ) -> Clustering:
     """Cluster papers into labelled themes.
 
     ``ids``, ``vectors`` (one row each) and ``texts`` (title + abstract) line up. ``k`` is a
     number, or ``"auto"`` to pick the k with the highest silhouette in ``k_range``
-    (default 2..10, capped at n - 1).
+    (default :func:`auto_k_range`); when no k stands out the reason says so. With
+    ``other=True`` a paper whose nearest neighbours lie mostly in other themes goes to an
+    "other" group (theme 0, listed last) instead of its theme.
 
     >>> import numpy as np
     >>> v = np.array([[1, 0], [0.9, 0.1], [0, 1], [0.1, 0.9]])
@@ -301,23 +367,15 @@ def cluster_papers(
             kk, chosen_by = 1, "too few papers"
         else:
             silhouette = silhouette_by_k(x, ks, seed=seed, n_init=n_init)
-            kk, chosen_by = best_k(silhouette), "silhouette"
+            kk = best_k(silhouette)
+            chosen_by = "silhouette" if clear_structure(silhouette) else "no clear structure"
     else:
-        try:
-            kk = int(k)
-        except (TypeError, ValueError):
-            raise UsageError(f"k must be a number or 'auto', not {k!r}") from None
-        if kk < 1:
-            raise UsageError("k must be at least 1")
-        if kk > n:
-            raise UsageError(f"k={kk} is more than the {n} papers to cluster")
-        chosen_by = "given"
+        kk, chosen_by = _parse_k(k, n), "given"
 
     if kk == 1:
         raw = np.zeros(n, dtype=int)
-        centres = x.mean(axis=0, keepdims=True)
     else:
-        raw, centres = kmeans(x, kk, seed=seed, n_init=n_init)
+        raw, _ = kmeans(x, kk, seed=seed, n_init=n_init)
 
     # Number themes by size (largest first), ties by their first id: independent of
     # KMeans's arbitrary cluster numbering.
@@ -328,38 +386,63 @@ def cluster_papers(
     assign = np.array([new_of[c] for c in raw])
     kk = len(renumber)
 
-    terms = theme_terms(stexts, assign, kk)
+    outside = np.zeros(n, dtype=bool)
+    if other and kk >= 2:
+        outside = misfits(vectors[order], assign)
+    label_assign = np.where(outside, -1, assign)
+    terms = theme_terms(stexts, label_assign, kk)
     themes: list[Theme] = []
-    for j, c in enumerate(renumber):
-        centre = centres[c]
-        cn = np.linalg.norm(centre) or 1.0
-        rows = members[c]
-        dist = {
-            i: round(1.0 - float(x[i] @ centre) / ((np.linalg.norm(x[i]) or 1.0) * cn), 6)
-            for i in rows
-        }
-        ranked = sorted(rows, key=lambda i: (dist[i], sid[i]))
+    for j in range(kk):
+        rows = [i for i in range(n) if assign[i] == j and not outside[i]]
+        if not rows:
+            continue
         t = [w for w, _ in terms[j]]
-        themes.append(
-            Theme(
-                theme=j + 1,
-                label=label_from_terms(t) or f"theme {j + 1}",
-                terms=t,
-                size=len(rows),
-                ids=[sid[i] for i in ranked],
-                distances=[dist[i] for i in ranked],
-            )
-        )
+        themes.append(_theme(len(themes) + 1, x, rows, sid, label_from_terms(terms[j]) or f"theme {j + 1}", t))
+    number = {}  # a theme emptied by the "other" group gives its number up
+    for t in themes:
+        number.update({pid: t.theme for pid in t.ids})
+    rest = [i for i in range(n) if outside[i]]
+    if rest:
+        themes.append(_theme(0, x, rest, sid, "other (fits no theme)", []))
     return Clustering(
         k=kk,
         themes=themes,
-        assignment={sid[i]: int(assign[i]) + 1 for i in range(n)},
+        assignment={pid: number.get(pid, 0) for pid in sid},
         silhouette=silhouette,
         k_chosen_by=chosen_by,
         seed=seed,
         method=method,
         n_init=n_init,
     )
+
+
+def _theme(number: int, x: np.ndarray, rows: list[int], sid: list[str], label: str, terms: list[str]) -> Theme:
+    """A theme of ``rows`` of ``x``: papers by cosine distance to their mean, nearest first."""
+    centre = x[rows].mean(axis=0)
+    cn = float(np.linalg.norm(centre)) or 1.0
+    dist = {
+        i: round(1.0 - float(x[i] @ centre) / ((float(np.linalg.norm(x[i])) or 1.0) * cn), 6)
+        for i in rows
+    }
+    ranked = sorted(rows, key=lambda i: (dist[i], sid[i]))
+    return Theme(
+        theme=number, label=label, terms=terms, size=len(rows),
+        ids=[sid[i] for i in ranked], distances=[dist[i] for i in ranked],
+    )
+
+
+def misfits(vectors: np.ndarray, assign: np.ndarray, n_neighbours: int = SMOOTH_NEIGHBOURS) -> np.ndarray:
+    """Which papers fit no theme: under :data:`OTHER_AGREEMENT` of their neighbours share theirs.
+
+    Neighbours are taken on the centred vectors, before any smoothing, so that a paper is
+    judged by what it says, not by where smoothing pulled it.
+    """
+    nn = effective_neighbours(len(assign), n_neighbours)
+    if nn < 1:
+        return np.zeros(len(assign), dtype=bool)
+    idx = nearest_neighbours(_centred(np.asarray(vectors, dtype=np.float64)), nn)
+    agree = (assign[idx] == assign[:, None]).mean(axis=1)
+    return agree < OTHER_AGREEMENT
 
 
 def cluster_assignments(
