@@ -264,3 +264,53 @@ def test_centered_vectors_have_zero_mean_direction_and_unit_length():
     y = prepare_vectors(x + 3.0, "centered")
     assert np.allclose(np.linalg.norm(y, axis=1), 1.0)
     assert np.allclose(prepare_vectors(x, "plain"), x)
+
+
+def test_nearest_neighbours_match_a_full_sort_with_ties_to_the_lower_row():
+    x = np.random.default_rng(3).standard_normal((700, 16))
+    x[5] = x[9]  # rows 5 and 9 tie as neighbours of every other row
+    got = nearest_neighbours(x, 7, block=64)
+    y = x / np.linalg.norm(x, axis=1, keepdims=True)
+    sim = y @ y.T
+    np.fill_diagonal(sim, -np.inf)
+    assert (got == np.argsort(-sim, axis=1, kind="stable")[:, :7]).all()
+
+
+# -- many papers: themes from a sample, every paper assigned in batches -----------------
+
+
+def test_a_large_set_is_clustered_from_a_sample_and_every_paper_assigned(monkeypatch):
+    from zsearch.review import cluster_stream
+    from zsearch.review.cluster_stream import Sample, cluster_streamed
+
+    monkeypatch.setattr(cluster_stream, "FIT_SAMPLE", 60)
+    x, truth = blobs(3, 100, seed=5)
+    ids = [f"p{i:04d}" for i in range(len(x))]
+    texts = [f"topic{t} words{t} shared" for t in truth]
+
+    def run(order):
+        sample = Sample(seed=7)
+        for start in range(0, len(order), 37):  # batches of 37, in the given order
+            part = order[start : start + 37]
+            sample.offer([ids[i] for i in part], x[part], lambda j, p=part: texts[p[j]])
+        assert len(sample) == 60
+
+        def batches():
+            for start in range(0, len(order), 50):
+                part = order[start : start + 50]
+                yield [ids[i] for i in part], x[part]
+
+        return cluster_streamed([ids[i] for i in order], sample, batches, k=3, seed=7)
+
+    c = run(np.arange(len(x)))
+    assert sorted(c.assignment) == sorted(ids) and sum(t.size for t in c.themes) == len(ids)
+    assert c.sample == 60 and c.total == 300 and "sample of 60 of the 300 papers" in c.k_reason
+    from sklearn.metrics import adjusted_rand_score
+
+    assert adjusted_rand_score(truth, [c.assignment[i] for i in ids]) == 1.0
+    for t in c.themes:
+        assert t.distances == sorted(t.distances)
+        assert len({truth[ids.index(i)] for i in t.ids}) == 1 and t.label.startswith(("topic", "words"))
+    # the sample and the themes do not depend on the table's order
+    perm = np.random.default_rng(0).permutation(len(x))
+    assert json.dumps(run(perm).to_dict()) == json.dumps(c.to_dict())

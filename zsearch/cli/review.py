@@ -80,7 +80,7 @@ def cluster(
     report: Path | None = typer.Option(None, "--report", help="Also write a Markdown report here."),
     plot: Path | None = typer.Option(None, "--plot", help="Also write a PNG map of the themes here."),
     seed: int = typer.Option(DEFAULT_SEED, "--seed", help="KMeans random seed: same seed and papers, same themes."),
-    method: str | None = typer.Option(None, "--method", help="Vector preparation: centered (default), plain, pca-whiten, hybrid."),
+    method: str | None = typer.Option(None, "--method", help="Vector preparation: smoothed (default), centered, plain, pca-whiten, hybrid."),
     log: Path | None = typer.Option(None, "--log", help=LOG_HELP),
     review: Path | None = typer.Option(None, "--review", help=REVIEW_HELP),
 ) -> None:

@@ -95,10 +95,18 @@ class Clustering:
     seed: int = DEFAULT_SEED
     method: str = DEFAULT_METHOD
     n_init: int = DEFAULT_N_INIT
+    sample: int | None = None  # themes found on this many of the papers (zsearch.review.cluster_stream)
+    total: int | None = None  # ... of this many
 
     @property
     def k_reason(self) -> str:
-        """One line saying which k and why."""
+        """One line saying which k and why (and, for a large set, on how many papers the themes were found)."""
+        line = self._k_reason()
+        if self.sample is not None:
+            line += f"; themes found on a sample of {self.sample:,} of the {self.total:,} papers, each paper then joins the theme with the nearest centre"
+        return line
+
+    def _k_reason(self) -> str:
         if self.k_chosen_by in ("silhouette", "no clear structure") and self.silhouette:
             tried = ", ".join(f"k={k}: {s:.3f}" for k, s in sorted(self.silhouette.items()))
             line = f"k={self.k}: highest mean silhouette (cosine) of {tried}"
@@ -119,6 +127,7 @@ class Clustering:
             "seed": self.seed,
             "method": self.method,
             "n_init": self.n_init,
+            **({"sample": self.sample, "total": self.total} if self.sample is not None else {}),
             "themes": [t.to_dict() for t in self.themes],
         }
 
@@ -148,11 +157,12 @@ def sentence_mean_vectors(sentence_vectors: Sequence[np.ndarray], fallback: np.n
     return _l2(out)
 
 
-def nearest_neighbours(x: np.ndarray, n_neighbours: int, *, block: int = 2048) -> np.ndarray:
+def nearest_neighbours(x: np.ndarray, n_neighbours: int, *, block: int = 512) -> np.ndarray:
     """Row indices of each row's ``n_neighbours`` most cosine-similar other rows, best first.
 
-    Exact (a matrix product per block of rows); ties go to the lower row, so the result is
-    a function of ``x`` alone.
+    Exact (a matrix product per block of rows, so memory stays at ``block`` rows of
+    similarities); among the chosen neighbours ties go to the lower row, so the result is a
+    function of ``x`` alone.
     """
     x = _l2(np.asarray(x, dtype=np.float64))
     n = x.shape[0]
@@ -163,9 +173,15 @@ def nearest_neighbours(x: np.ndarray, n_neighbours: int, *, block: int = 2048) -
     rows = np.arange(n)
     for start in range(0, n, block):
         sim = x[start : start + block] @ x.T
-        sim[np.arange(sim.shape[0]), rows[start : start + block]] = -np.inf  # not itself
-        # stable sort on -sim: equal similarities keep row order
-        out[start : start + block] = np.argsort(-sim, axis=1, kind="stable")[:, :m]
+        b = sim.shape[0]
+        sim[np.arange(b), rows[start : start + block]] = -np.inf  # not itself
+        if m < n - 1:  # the m best, unordered, then ordered by (-similarity, row)
+            top = np.argpartition(-sim, m - 1, axis=1)[:, :m]
+        else:
+            top = np.broadcast_to(rows, (b, n)).copy()
+        top_sim = np.take_along_axis(sim, top, axis=1)
+        order = np.lexsort((top, -top_sim), axis=1)
+        out[start : start + block] = np.take_along_axis(top, order, axis=1)[:, :m]
     return out
 
 

@@ -74,6 +74,7 @@ BOILERPLATE = frozenset(
     """.split()
 )
 
+_TOKEN = re.compile(TOKEN_PATTERN)
 _MATH_WORD = re.compile(r"\$([^$]{1,12})\$-(?=[^\W\d_])")  # $p$-adic, $L$-functions, $\ell$-adic
 _MATH = re.compile(r"\$\$.*?\$\$|\$[^$]*\$|\\\(.*?\\\)|\\\[.*?\\\]", re.S)
 _TEXT_CMD = re.compile(r"\\(?:emph|textit|textbf|text|textrm|mathrm|operatorname|it|bf|em)\s*\{([^{}]*)\}")
@@ -126,7 +127,7 @@ def text_terms(text: str, stop: frozenset[str], max_len: int = MAX_PHRASE) -> li
     ``finite element method``.
     """
     out: list[str] = []
-    token = re.compile(TOKEN_PATTERN)
+    token = _TOKEN
     for segment in _BREAK.split(clean_text(text).lower()):
         run: list[str] = []
         for w in token.findall(segment) + [""]:  # "" flushes the last run
