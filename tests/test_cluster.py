@@ -118,6 +118,22 @@ def test_auto_k_finds_the_planted_number_of_clusters(planted):
     assert adjusted_rand_score(truth, [c.assignment[i] for i in ids]) == 1.0
 
 
+def test_vectors_without_clusters_are_said_to_have_no_clear_structure():
+    x = np.random.default_rng(11).standard_normal((200, 32))
+    ids = [f"r{i:03d}" for i in range(200)]
+    c = cluster_papers(ids, x, [""] * 200, k="auto", seed=0, n_init=3)
+    assert c.k_chosen_by == "no clear structure"
+    assert "no clear structure" in c.k_reason and f"k={c.k}" in c.k_reason
+
+
+def test_a_given_k_is_kept_exactly():
+    x = np.random.default_rng(12).standard_normal((120, 16))
+    ids = [f"r{i:03d}" for i in range(120)]
+    for k in (2, 7, 13):
+        c = cluster_papers(ids, x, [""] * 120, k=k, seed=0)
+        assert c.k == k and len({t for t in c.assignment.values() if t}) == k and c.k_reason == f"k={k}: given"
+
+
 def test_best_k_breaks_ties_towards_fewer_themes():
     assert best_k({2: 0.5, 3: 0.7, 4: 0.7}) == 3
 
