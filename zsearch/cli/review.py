@@ -81,6 +81,7 @@ def cluster(
     plot: Path | None = typer.Option(None, "--plot", help="Also write a PNG map of the themes here."),
     seed: int = typer.Option(DEFAULT_SEED, "--seed", help="KMeans random seed: same seed and papers, same themes."),
     method: str | None = typer.Option(None, "--method", help="Vector preparation: smoothed (default), centered, plain, pca-whiten, hybrid."),
+    other: bool = typer.Option(False, "--other", help="Put papers whose nearest neighbours mostly lie in other themes into an 'other' group (theme 0)."),
     log: Path | None = typer.Option(None, "--log", help=LOG_HELP),
     review: Path | None = typer.Option(None, "--review", help=REVIEW_HELP),
 ) -> None:
@@ -100,7 +101,7 @@ def cluster(
     kk = parse_k(k)
     lib = _open(db)
     run = cluster_selection(lib, question=question, top=top, ids_file=ids, all_papers=all_papers, where=where,
-                            k=kk, seed=seed, method=method)
+                            k=kk, seed=seed, method=method, other=other)
     c = run.clustering
     if fmt == "table":
         render_themes(c, run.papers)

@@ -173,25 +173,28 @@ def cluster_selection(
     k: int | str,
     seed: int,
     method: str | None = None,
+    other: bool = False,
 ) -> ClusterRun:
     """Select papers (:func:`select_papers`) and cluster them into labelled themes.
 
     ``k`` is a number or ``"auto"``; ``method`` the vector preparation (default:
-    :data:`zsearch.review.cluster.DEFAULT_METHOD`).
+    :data:`zsearch.review.cluster.DEFAULT_METHOD`); ``other`` puts papers that fit no theme
+    into an "other" group (theme 0).
     """
     if all_papers and not (question or ids_file):
-        return _cluster_all(lib, where, k=k, seed=seed, method=method or DEFAULT_METHOD, top=top)
+        return _cluster_all(lib, where, k=k, seed=seed, method=method or DEFAULT_METHOD, top=top, other=other)
     chosen, how = select_papers(lib, query=question, top=top, ids_file=ids_file, all_papers=all_papers, where=where)
     if not chosen:
         raise UsageError("no papers to cluster" + (" pass the filter" if where else ""))
     papers = {p.id: p for p in lib.papers(chosen)}
     vectors = lib.vectors(chosen)
     texts = [papers[i].head_text for i in chosen]
-    c = cluster_papers(chosen, vectors, texts, k=k, seed=seed, method=method or DEFAULT_METHOD)
+    c = cluster_papers(chosen, vectors, texts, k=k, seed=seed, method=method or DEFAULT_METHOD, other=other)
     return ClusterRun(question, chosen, how, papers, vectors, texts, c, top, ids_file, where)
 
 
-def _cluster_all(lib: PaperSource, where: str | None, *, k: int | str, seed: int, method: str, top: int) -> ClusterRun:
+def _cluster_all(lib: PaperSource, where: str | None, *, k: int | str, seed: int, method: str, top: int,
+                 other: bool = False) -> ClusterRun:
     """``--all``: one streamed pass keeps ids, what the output shows and a bounded sample.
 
     Up to :data:`zsearch.review.cluster_stream.FIT_SAMPLE` papers this is the same clustering
@@ -213,8 +216,8 @@ def _cluster_all(lib: PaperSource, where: str | None, *, k: int | str, seed: int
         raise UsageError("no papers to cluster" + (" pass the filter" if where else ""))
     s_ids, s_vec, s_texts = sample.rows()
     if len(s_ids) == len(ids):
-        c = cluster_papers(s_ids, s_vec, s_texts, k=k, seed=seed, method=method)
-    else:
+        c = cluster_papers(s_ids, s_vec, s_texts, k=k, seed=seed, method=method, other=other)
+    else:  # every paper joins its nearest theme: no "other" group
         def batches() -> Iterator[tuple[list[str], np.ndarray]]:
             for batch, vectors in lib.iter_papers_with_vectors(where):
                 yield [p.id for p in batch], vectors
