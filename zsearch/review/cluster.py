@@ -395,12 +395,11 @@ def cluster_papers(
     label_assign = np.where(outside, -1, assign)
     terms = theme_terms(stexts, label_assign, kk)
     themes: list[Theme] = []
-    for j in range(kk):
-        rows = [i for i in range(n) if assign[i] == j and not outside[i]]
-        if not rows:
-            continue
+    kept = {j: [i for i in range(n) if assign[i] == j and not outside[i]] for j in range(kk)}
+    # numbered by size once the "other" group has left (ties: first id); an emptied theme drops out
+    for j in sorted((j for j in kept if kept[j]), key=lambda j: (-len(kept[j]), sid[kept[j][0]])):
         t = [w for w, _ in terms[j]]
-        themes.append(_theme(len(themes) + 1, x, rows, sid, label_from_terms(terms[j]) or f"theme {j + 1}", t))
+        themes.append(_theme(len(themes) + 1, x, kept[j], sid, label_from_terms(terms[j]) or f"theme {j + 1}", t))
     number = {}  # a theme emptied by the "other" group gives its number up
     for t in themes:
         number.update({pid: t.theme for pid in t.ids})
