@@ -194,7 +194,7 @@ def main() -> None:
                   file=sys.stderr, flush=True)
         base = statistics.mean(rows["plain"][0])
         print(f"\n{name}: {len(texts)} papers, {k} classes, seeds {seeds}, mean ± sd over seeds")
-        print(f"| method | V-measure | ARI | k | s per run | V / plain |\n|---|---|---|---|---|---|")
+        print("| method | V-measure | ARI | k | s per run | V / plain |\n|---|---|---|---|---|---|")
         for method, (vs, aris, secs) in rows.items():
             print(f"| {method}{' (default)' if method == DEFAULT_METHOD else ''} "
                   f"| {statistics.mean(vs):.4f} ± {statistics.pstdev(vs):.4f} "

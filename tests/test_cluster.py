@@ -330,3 +330,23 @@ def test_a_large_set_is_clustered_from_a_sample_and_every_paper_assigned(monkeyp
     # the sample and the themes do not depend on the table's order
     perm = np.random.default_rng(0).permutation(len(x))
     assert json.dumps(run(perm).to_dict()) == json.dumps(c.to_dict())
+
+
+def test_clear_structure_needs_a_k_that_stands_out():
+    # FLAT_SILHOUETTE = 0.05: best minus the median of the k tried
+    assert clear_structure({2: 0.30, 3: 0.62, 4: 0.31})
+    assert not clear_structure({2: 0.18, 3: 0.17, 4: 0.185, 5: 0.17})
+
+
+def test_smoothing_keeps_unit_length_and_pulls_a_blob_together():
+    x, truth = blobs(2, 20, spread=0.3, seed=4)
+    y = smooth_vectors(x, 5, 2)
+    assert np.allclose(np.linalg.norm(y, axis=1), 1.0)
+    t = np.array(truth)
+
+    def within(z):  # mean cosine between papers of the same blob
+        z = z / np.linalg.norm(z, axis=1, keepdims=True)
+        s = z @ z.T
+        return s[t[:, None] == t[None, :]].mean()
+
+    assert within(y) > within(prepare_vectors(x, "centered"))
