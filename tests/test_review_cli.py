@@ -86,6 +86,24 @@ def test_cluster_all_matches_the_same_ids_and_other_gives_every_paper_one_group(
     assert all(t["theme"] != 0 or t["label"].startswith("other") for t in themes)
 
 
+def test_cluster_json_is_written_as_encoded_with_the_bytes_of_json_dumps():
+    import numpy as np
+
+    from zsearch.cli.review import write_cluster_json
+    from zsearch.papers.model import Paper
+    from zsearch.review.cluster import cluster_papers
+    from zsearch.review.selection_files import cluster_json
+
+    rng = np.random.default_rng(0)
+    ids = [f"p{i:02d}" for i in range(40)]
+    papers = {i: Paper(id=i, source="pdf", title=f"Title «{n}» \"q\"", year=2000 + n % 3 if n % 4 else None)
+              for n, i in enumerate(ids)}
+    c = cluster_papers(ids, rng.standard_normal((40, 8)), [papers[i].title for i in ids], k=3, other=True)
+    buf = io.StringIO()
+    write_cluster_json(c, papers, "q?", buf)
+    assert buf.getvalue() == json.dumps(cluster_json(c, papers, "q?"), ensure_ascii=False, indent=2) + "\n"
+
+
 def test_cluster_table_report_plot_and_log(review_db, capsys, tmp_path):
     report, plot, log = tmp_path / "r.md", tmp_path / "p.png", tmp_path / "log.jsonl"
     code, out, _ = run(capsys, "cluster", QUESTION, "--top", "30", "--k", "3", "--db", str(review_db),
