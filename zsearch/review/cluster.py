@@ -8,9 +8,10 @@ result byte for byte, whatever order they came in.
 
 The default preparation (``smoothed``) centres the vectors on the set's mean and then pulls
 each paper towards its nearest neighbours (:func:`smooth_vectors`): on the two shared
-labelled sets this raised V-measure over plain KMeans by 1.10-1.13x, where centring alone,
-PCA, UMAP, TF-IDF hybrids, sentence means, spectral and agglomerative clustering and
-consensus over seeds did less or worse (benchmarks/cluster.py, docs/reviews.md).
+labelled sets this raised V-measure over plain KMeans by 1.14x (medical) and 1.03x (arXiv
+math), where centring alone, PCA, UMAP, sentence means, spectral and agglomerative
+clustering and consensus over seeds did less, and TF-IDF hybrids helped arXiv but hurt the
+medical set (benchmarks/cluster.py, docs/reviews.md).
 
 Labels come from :mod:`zsearch.review.labels`. scikit-learn is imported inside the
 functions, so importing this module stays cheap.
@@ -18,7 +19,6 @@ functions, so importing this module stays cheap.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -33,16 +33,28 @@ from zsearch.review.labels import (
     label_from_terms,
     theme_terms,
 )
+from zsearch.review.vectors import (
+    DEFAULT_METHOD,
+    DEFAULT_SEED,
+    METHODS,
+    SMOOTH_NEIGHBOURS,
+    SMOOTH_STEPS,
+    _centred,
+    effective_neighbours,
+    nearest_neighbours,
+    prepare_vectors,
+    sentence_mean_vectors,
+    smooth_vectors,
+)
 
 __all__ = [
     "Clustering", "Theme", "cluster_papers", "cluster_assignments", "prepare_vectors",
     "smooth_vectors", "nearest_neighbours", "sentence_mean_vectors", "silhouette_by_k",
     "best_k", "auto_k_range", "kmeans", "theme_terms", "label_from_terms",
-    "LABEL_TERMS", "TOP_TERMS",
+    "LABEL_TERMS", "TOP_TERMS", "TOKEN_PATTERN", "METHODS", "DEFAULT_METHOD", "DEFAULT_SEED",
+    "SMOOTH_NEIGHBOURS", "SMOOTH_STEPS", "effective_neighbours", "misfits", "clear_structure",
 ]
 
-# Any fixed value works; 42 is scikit-learn's documentation convention, kept so examples match.
-DEFAULT_SEED = 42
 # k-means++ restarts: scikit-learn's n_init before 1.4 ("auto" now means 1 for k-means++);
 # 10 restarts make the result far less dependent on the seed (benchmarks/cluster.py).
 DEFAULT_N_INIT = 10
@@ -51,15 +63,6 @@ DEFAULT_N_INIT = 10
 # silhouette of the smoothed vectors climbs again from k = 20 (0.17 at k = 5, 0.21 at k = 35),
 # and no criterion tried picked ~30 on the arXiv set (docs/reviews.md, "Choosing k").
 AUTO_K_MIN, AUTO_K_MAX = 2, 10
-# How vectors are prepared before KMeans; "smoothed" won on both shared labelled sets
-# (benchmarks/cluster.py, docs/reviews.md).
-DEFAULT_METHOD = "smoothed"
-METHODS = ("smoothed", "centered", "plain", "pca-whiten", "hybrid")
-# Neighbours each paper is pulled towards, and how many times: 10 neighbours, 2 steps was
-# best of 5-30 neighbours and 1-4 steps on both shared sets (docs/reviews.md); a set of
-# fewer than 50 papers uses n // 5 neighbours so that a theme of 5 papers is not averaged away.
-SMOOTH_NEIGHBOURS = 10
-SMOOTH_STEPS = 2
 # A paper goes to the "other" group (theme 0, with ``other=True``) when fewer than this share
 # of its nearest neighbours share its theme: it sits between themes (docs/reviews.md).
 OTHER_AGREEMENT = 0.2
@@ -130,132 +133,6 @@ class Clustering:
             **({"sample": self.sample, "total": self.total} if self.sample is not None else {}),
             "themes": [t.to_dict() for t in self.themes],
         }
-
-
-def _l2(x: np.ndarray) -> np.ndarray:
-    norms = np.linalg.norm(x, axis=1, keepdims=True)
-    return x / np.where(norms == 0, 1.0, norms)
-
-
-def _centred(x: np.ndarray) -> np.ndarray:
-    return _l2(x - x.mean(axis=0, keepdims=True))
-
-
-def sentence_mean_vectors(sentence_vectors: Sequence[np.ndarray], fallback: np.ndarray) -> np.ndarray:
-    """One vector per paper: the mean of its sentence vectors, unit length.
-
-    ``sentence_vectors[i]`` holds paper i's sentence vectors (rows); a paper without any
-    takes ``fallback[i]`` (its stored paper vector). Measured as a clustering input in
-    docs/reviews.md; kept for callers that want vectors covering a whole abstract.
-    """
-    fallback = np.asarray(fallback, dtype=np.float64)
-    out = fallback.copy()
-    for i, s in enumerate(sentence_vectors):
-        s = np.asarray(s, dtype=np.float64)
-        if s.ndim == 2 and len(s):
-            out[i] = s.mean(axis=0)
-    return _l2(out)
-
-
-def nearest_neighbours(x: np.ndarray, n_neighbours: int, *, block: int = 512) -> np.ndarray:
-    """Row indices of each row's ``n_neighbours`` most cosine-similar other rows, best first.
-
-    Exact (a matrix product per block of rows, so memory stays at ``block`` rows of
-    similarities); among the chosen neighbours ties go to the lower row, so the result is a
-    function of ``x`` alone.
-    """
-    x = _l2(np.asarray(x, dtype=np.float64))
-    n = x.shape[0]
-    m = max(0, min(n_neighbours, n - 1))
-    out = np.zeros((n, m), dtype=np.int64)
-    if m == 0:
-        return out
-    rows = np.arange(n)
-    for start in range(0, n, block):
-        sim = x[start : start + block] @ x.T
-        b = sim.shape[0]
-        sim[np.arange(b), rows[start : start + block]] = -np.inf  # not itself
-        if m < n - 1:  # the m best, unordered, then ordered by (-similarity, row)
-            top = np.argpartition(-sim, m - 1, axis=1)[:, :m]
-        else:
-            top = np.broadcast_to(rows, (b, n)).copy()
-        top_sim = np.take_along_axis(sim, top, axis=1)
-        order = np.lexsort((top, -top_sim), axis=1)
-        out[start : start + block] = np.take_along_axis(top, order, axis=1)[:, :m]
-    return out
-
-
-def smooth_vectors(
-    x: np.ndarray, n_neighbours: int = SMOOTH_NEIGHBOURS, steps: int = SMOOTH_STEPS
-) -> np.ndarray:
-    """Centred vectors, each pulled ``steps`` times towards the mean of its nearest neighbours.
-
-    One step is ``x_i <- unit(x_i + mean of x_j over i's neighbours)``, with the neighbours
-    found once on the centred vectors. A paper's own words decide half of where it sits and
-    the papers most like it the other half, which takes the noise of single abstracts out
-    of the space KMeans partitions: the propagation step of simplified graph convolution
-    (Wu et al. 2019, "Simplifying Graph Convolutional Networks") without the learning.
-    """
-    y = _centred(np.asarray(x, dtype=np.float64))
-    n = y.shape[0]
-    nn = effective_neighbours(n, n_neighbours)
-    if nn < 1:
-        return y
-    idx = nearest_neighbours(y, nn)
-    for _ in range(steps):
-        y = _l2(y + y[idx].mean(axis=1))
-    return y
-
-
-def effective_neighbours(n: int, n_neighbours: int = SMOOTH_NEIGHBOURS) -> int:
-    """Neighbours used for ``n`` papers: ``n_neighbours``, at most n // 5 (small sets)."""
-    return max(0, min(n_neighbours, n // 5, n - 1))
-
-
-def prepare_vectors(
-    vectors: np.ndarray,
-    method: str = DEFAULT_METHOD,
-    *,
-    texts: Sequence[str] | None = None,
-    seed: int = DEFAULT_SEED,
-) -> np.ndarray:
-    """The matrix KMeans sees, from paper vectors (rows) by ``method``.
-
-    * ``smoothed`` (default): centred, then each paper pulled towards its 10 nearest
-      neighbours, twice (:func:`smooth_vectors`).
-    * ``centered``: subtract the mean vector of this set, then unit length. Sentence
-      embeddings share a large common direction; removing it spreads the set out
-      (Mu & Viswanath 2018, "all-but-the-top").
-    * ``plain``: the vectors as given (the bundled model's are already unit length).
-    * ``pca-whiten``: PCA to at most 50 whitened components, then unit length.
-    * ``hybrid``: centered vectors next to a 100-dimension LSA of the texts' TF-IDF, each
-      half unit length (needs ``texts``).
-    """
-    x = np.asarray(vectors, dtype=np.float64)
-    if method == "plain":
-        return x
-    if method == "centered":
-        return _centred(x)
-    if method == "smoothed":
-        return smooth_vectors(x)
-    if method == "pca-whiten":
-        from sklearn.decomposition import PCA
-
-        n = min(50, x.shape[0] - 1, x.shape[1])  # 50: the usual pre-clustering size
-        return _l2(PCA(n_components=max(1, n), whiten=True, random_state=seed).fit_transform(x))
-    if method == "hybrid":
-        if texts is None:
-            raise UsageError("the hybrid method needs the texts")
-        from sklearn.decomposition import TruncatedSVD
-        from sklearn.feature_extraction.text import TfidfVectorizer
-
-        tf = TfidfVectorizer(
-            stop_words="english", token_pattern=TOKEN_PATTERN, sublinear_tf=True, min_df=2
-        ).fit_transform(list(texts))
-        n = max(1, min(100, tf.shape[1] - 1, x.shape[0] - 1))  # 100: LSA's usual size
-        lsa = _l2(TruncatedSVD(n_components=n, random_state=seed).fit_transform(tf))
-        return np.hstack([_centred(x), lsa]) / math.sqrt(2)
-    raise UsageError(f"unknown clustering method {method!r}; choose one of: {', '.join(METHODS)}")
 
 
 def kmeans(
