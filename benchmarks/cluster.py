@@ -1,22 +1,41 @@
-"""Clustering quality on the medical abstracts set: baseline vs zsearch's preparations.
+"""Clustering quality on the two shared labelled sets: every candidate method against plain KMeans.
 
-Embeds the 2,888 abstracts of ../shared/data/clustering/medical_abstracts_tc with the
-bundled model (all-MiniLM-L6-v2) once, then clusters them with k=5 (the number of classes)
-and with k chosen by silhouette, under each preparation of the vectors in
-``zsearch.review.cluster.METHODS``, over several seeds, and prints V-measure, ARI and NMI
-against the labels. The baseline is KMeans on the plain bundled-model embeddings
-(``method="plain"``), measured in the same run.
+Sets (../shared/data/clustering):
 
-    python benchmarks/cluster.py [--data DIR] [--seeds 5] [--cache /tmp/medical_vecs.npy]
+* ``medical``: 2,888 medical abstracts, 5 classes (``medical_abstracts_tc``);
+* ``arxiv``: 3,397 arXiv math papers of May 2025, 30 subclasses (``arxiv_math_2025_05``).
 
-Also prints each theme's label next to its majority class, so a person can judge whether
-the labels read as the classes.
+Each set's title + abstract is embedded once with the bundled model (all-MiniLM-L6-v2; cached
+under ``--cache``), then every method clusters it with k = the number of classes over
+``--seeds`` seeds, and the baseline, plain KMeans (k-means++, n_init 10) on the same
+vectors, runs in the same process. Printed per set and method: V-measure and ARI (mean ±
+sd over seeds), the k, seconds per run and the ratio of mean V-measure to the baseline's.
+``--auto`` also runs zsearch's default with ``k="auto"`` (seed 0) and prints the k it picks
+and why; ``--labels`` prints the default's theme labels next to each theme's majority class.
+
+    python benchmarks/cluster.py --cache /tmp/zs-cluster-cache                # every method, 3 seeds
+    python benchmarks/cluster.py --sets arxiv --methods plain,smoothed --seeds 3 --auto --labels
+
+Methods (``--methods``, comma-separated; docs/reviews.md has the figures):
+
+* ``plain``: KMeans on the vectors as stored (the baseline);
+* ``centered``, ``smoothed`` (zsearch's default), ``pca-whiten``, ``hybrid``: zsearch's
+  own preparations (``zsearch.review.cluster.prepare_vectors``);
+* ``smoothed-hybrid``: dense (weight 0.8) next to a 100-dimension LSA of TF-IDF (0.2),
+  smoothed over 20 neighbours;
+* ``spectral``: spectral clustering on the symmetric 10-nearest-neighbour graph;
+* ``ward``: agglomerative (Ward) clustering restricted to the 10-nearest-neighbour graph;
+* ``consensus``: co-association of 20 one-restart KMeans runs, cut by average linkage;
+* ``umap``: KMeans on a 10-dimension UMAP (30 neighbours, cosine), when umap-learn is installed.
+
+This takes long: about half a minute per method, seed and set on two cores.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import json
 import statistics
 import sys
 import time
@@ -27,90 +46,173 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from zsearch.review.cluster import METHODS, cluster_papers
+from zsearch.review.cluster import DEFAULT_METHOD, cluster_papers, prepare_vectors, smooth_vectors  # noqa: E402
 
-DATA = Path(__file__).resolve().parents[2] / "shared/data/clustering/medical_abstracts_tc"
-
-
-def load(data: Path) -> tuple[list[str], list[str]]:
-    names = {}
-    with (data / "medical_tc_labels.csv").open(newline="") as fh:
-        for row in csv.DictReader(fh):
-            names[row["condition_label"]] = row["condition_name"]
-    texts, labels = [], []
-    with (data / "medical_tc_test.csv").open(newline="") as fh:
-        for row in csv.DictReader(fh):
-            texts.append(row["medical_abstract"])
-            labels.append(names.get(row["condition_label"], row["condition_label"]))
-    return texts, labels
+# ../shared beside the checkout (a worktree under wt/ looks one level further up)
+DATA = next((p / "shared/data/clustering" for p in Path(__file__).resolve().parents[2:4]
+             if (p / "shared/data/clustering").is_dir()), Path("../shared/data/clustering"))
+METHODS = ("plain", "centered", "smoothed", "pca-whiten", "hybrid", "smoothed-hybrid", "spectral", "ward",
+           "consensus", "umap")
 
 
-def scores(labels: list[str], pred: list[int]) -> dict[str, float]:
-    from zsearch.evaluate.clusters import cluster_scores  # the exact scoring `zsearch eval clusters` uses
+def load_set(name: str, data: Path) -> tuple[list[str], list[str]]:
+    """(title + abstract texts, class names) of a shared set."""
+    if name == "medical":
+        d = data / "medical_abstracts_tc"
+        with (d / "medical_tc_labels.csv").open(newline="") as fh:
+            names = {r["condition_label"]: r["condition_name"] for r in csv.DictReader(fh)}
+        with (d / "medical_tc_test.csv").open(newline="") as fh:
+            rows = list(csv.DictReader(fh))
+        return [r["medical_abstract"] for r in rows], [names[r["condition_label"]] for r in rows]
+    with (data / "arxiv_math_2025_05" / "arxiv_math_2025_05.jsonl").open() as fh:
+        recs = [json.loads(line) for line in fh]
+    return ["\n\n".join(p for p in (r["title"], r["abstract"]) if p) for r in recs], [r["label"] for r in recs]
 
-    return cluster_scores(labels, pred)
+
+def vectors(name: str, texts: list[str], cache: Path | None) -> np.ndarray:
+    path = cache / f"{name}_head.npy" if cache else None
+    if path and path.exists():
+        v = np.load(path)
+        if len(v) == len(texts):
+            return v
+    from zsearch.embedding.embedder import load_embedder
+
+    t0 = time.perf_counter()
+    v = load_embedder("minilm").encode_documents(texts)
+    print(f"{name}: embedded {v.shape} in {time.perf_counter() - t0:.0f}s", file=sys.stderr)
+    if path:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        np.save(path, v)
+    return v
+
+
+def _l2(x: np.ndarray) -> np.ndarray:
+    return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
+
+
+def _km(x: np.ndarray, k: int, seed: int, n_init: int = 10) -> np.ndarray:
+    from sklearn.cluster import KMeans
+
+    return KMeans(n_clusters=k, n_init=n_init, random_state=seed).fit(x).labels_
+
+
+def _knn_graph(x: np.ndarray, nn: int):
+    from sklearn.neighbors import kneighbors_graph
+
+    a = kneighbors_graph(_l2(x), nn, mode="distance", metric="cosine", include_self=False)
+    a.data = np.clip(1.0 - a.data, 0.0, None)
+    return a.maximum(a.T)
+
+
+def _lsa(texts: list[str], seed: int) -> np.ndarray:
+    from sklearn.decomposition import TruncatedSVD
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    tf = TfidfVectorizer(stop_words="english", sublinear_tf=True, min_df=2).fit_transform(texts)
+    return _l2(TruncatedSVD(n_components=100, random_state=seed).fit_transform(tf))
+
+
+def run(method: str, v: np.ndarray, texts: list[str], k: int, seed: int) -> np.ndarray:
+    """Cluster of each row under ``method``."""
+    if method == "plain":
+        return _km(v, k, seed)
+    if method in ("centered", "smoothed", "pca-whiten", "hybrid"):
+        ids = [f"{i:09d}" for i in range(len(v))]
+        c = cluster_papers(ids, v, texts, k=k, seed=seed, method=method)
+        return np.array([c.assignment[i] for i in ids])
+    centred = prepare_vectors(v, "centered")
+    if method == "smoothed-hybrid":
+        x = np.hstack([np.sqrt(0.8) * centred, np.sqrt(0.2) * _lsa(texts, seed)])
+        return _km(smooth_vectors(x, 20, 2), k, seed)
+    if method == "spectral":
+        from sklearn.manifold import spectral_embedding
+
+        e = spectral_embedding(_knn_graph(centred, 10), n_components=k, random_state=seed, drop_first=False)
+        return _km(_l2(e), k, seed)
+    if method == "ward":
+        from sklearn.cluster import AgglomerativeClustering
+        from sklearn.neighbors import kneighbors_graph
+
+        conn = kneighbors_graph(centred, 10, include_self=False)
+        return AgglomerativeClustering(n_clusters=k, linkage="ward", connectivity=conn).fit(centred).labels_
+    if method == "consensus":
+        from sklearn.cluster import AgglomerativeClustering
+
+        co = np.zeros((len(v), len(v)), np.float32)
+        for r in range(20):
+            lab = _km(centred, k, seed * 1000 + r, n_init=1)
+            co += lab[:, None] == lab[None, :]
+        return AgglomerativeClustering(n_clusters=k, metric="precomputed", linkage="average").fit(
+            1 - co / 20).labels_
+    if method == "umap":
+        import umap  # umap-learn: only this benchmark needs it
+
+        z = umap.UMAP(n_components=10, n_neighbors=30, min_dist=0.0, metric="cosine",
+                      random_state=seed).fit_transform(v)
+        return _km(z, k, seed)
+    raise SystemExit(f"unknown method {method!r}; choose from {', '.join(METHODS)}")
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
+    from zsearch.evaluate.clusters import cluster_scores  # the scoring `zsearch eval clusters` uses
+
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--data", type=Path, default=DATA)
-    ap.add_argument("--seeds", type=int, default=5)
-    ap.add_argument("--cache", type=Path, default=None, help="save/load the embeddings here")
+    ap.add_argument("--sets", default="medical,arxiv")
+    ap.add_argument("--seeds", type=int, default=3)
+    ap.add_argument("--cache", type=Path, default=None, help="directory to keep the embeddings in")
     ap.add_argument("--methods", default=",".join(METHODS))
-    ap.add_argument("--auto", action="store_true", help="also run k=auto (slower; first seed only)")
+    ap.add_argument("--auto", action="store_true", help="also run the default with k=auto (seed 0)")
+    ap.add_argument("--labels", action="store_true", help="print the default's labels beside the classes")
     args = ap.parse_args()
-
-    texts, labels = load(args.data)
-    ids = [f"{i:05d}" for i in range(len(texts))]
-    if args.cache and args.cache.exists():
-        vecs = np.load(args.cache)
-        print(f"embeddings: loaded {vecs.shape} from {args.cache}", file=sys.stderr)
-    else:
-        from zsearch.embedding.embedder import load_embedder
-
-        t0 = time.perf_counter()
-        vecs = load_embedder("minilm").encode_documents(texts)
-        print(f"embeddings: {vecs.shape} in {time.perf_counter() - t0:.1f}s", file=sys.stderr)
-        if args.cache:
-            np.save(args.cache, vecs)
-
+    methods = args.methods.split(",")
+    if "plain" not in methods:
+        methods.insert(0, "plain")
     seeds = list(range(args.seeds))
-    results: dict[str, dict[str, list[float]]] = {}
-    ks = ["5"] + (["auto"] if args.auto else [])
-    for kk in ks:
-        for method in args.methods.split(","):
-            key = f"{method} k={kk}"
-            acc: dict[str, list[float]] = {"v_measure": [], "ari": [], "nmi": [], "k": []}
-            t0 = time.perf_counter()
-            for seed in seeds if kk != "auto" else seeds[:1]:
-                c = cluster_papers(ids, vecs, texts, k=int(kk) if kk != "auto" else "auto",
-                                   seed=seed, method=method)
-                pred = [c.assignment[i] for i in ids]
-                for name, v in scores(labels, pred).items():
-                    acc[name].append(v)
-                acc["k"].append(c.k)
-                if seed == 0:
-                    print(f"\n{key} seed 0 themes ({c.k_reason}):")
+    for name in args.sets.split(","):
+        texts, labels = load_set(name, args.data)
+        k = len(set(labels))
+        v = vectors(name, texts, args.cache)
+        rows = {}
+        for method in methods:
+            if method == "umap":
+                try:
+                    import umap  # noqa: F401
+                except ImportError:
+                    print(f"{name} umap: skipped (pip install umap-learn)", file=sys.stderr)
+                    continue
+            vs, aris, secs = [], [], []
+            for seed in seeds:
+                t0 = time.perf_counter()
+                pred = run(method, v, texts, k, seed)
+                secs.append(time.perf_counter() - t0)
+                s = cluster_scores(labels, pred.tolist())
+                vs.append(s["v_measure"])
+                aris.append(s["ari"])
+            rows[method] = (vs, aris, secs)
+            print(f"{name} {method}: V {statistics.mean(vs):.4f} ({', '.join(f'{x:.4f}' for x in vs)})",
+                  file=sys.stderr, flush=True)
+        base = statistics.mean(rows["plain"][0])
+        print(f"\n{name}: {len(texts)} papers, {k} classes, seeds {seeds}, mean ± sd over seeds")
+        print("| method | V-measure | ARI | k | s per run | V / plain |\n|---|---|---|---|---|---|")
+        for method, (vs, aris, secs) in rows.items():
+            print(f"| {method}{' (default)' if method == DEFAULT_METHOD else ''} "
+                  f"| {statistics.mean(vs):.4f} ± {statistics.pstdev(vs):.4f} "
+                  f"| {statistics.mean(aris):.4f} ± {statistics.pstdev(aris):.4f} | {k} "
+                  f"| {statistics.mean(secs):.1f} | {statistics.mean(vs) / base:.3f} |")
+        if args.auto or args.labels:
+            ids = [f"{i:09d}" for i in range(len(texts))]
+            runs = [("given", k)] + ([("auto", "auto")] if args.auto else [])
+            for what, kk in runs:
+                t0 = time.perf_counter()
+                c = cluster_papers(ids, v, texts, k=kk, seed=0, other=True)
+                dt = time.perf_counter() - t0
+                print(f"\n{name} k={what}: {c.k} themes in {dt:.0f}s; {c.k_reason}")
+                if args.labels and what == "given":
+                    print("| theme | papers | label | majority class (share) |\n|---|---|---|---|")
                     for t in c.themes:
-                        cls = Counter(labels[int(i)] for i in t.ids).most_common(1)[0]
-                        print(f"  {t.theme} ({t.size:4d}) {t.label:45s} majority: {cls[0]} "
-                              f"({cls[1] / t.size:.0%})")
-            results[key] = acc
-            dt = (time.perf_counter() - t0) / len(acc["k"])
-            print(f"{key}: {dt:.1f}s per run", file=sys.stderr)
-
-    base = results["plain k=5"]
-    print(f"\nseeds {seeds} (k=auto: seed 0 only); mean ± sd over seeds; "
-          "ratio = mean V-measure / baseline (plain k=5)")
-    print(f"{'method':22s} {'V-measure':>15s} {'ARI':>15s} {'NMI':>15s} {'k':>6s} {'ratio':>6s}")
-    for key, acc in results.items():
-        cells = [
-            f"{statistics.mean(acc[m]):.4f}±{statistics.pstdev(acc[m]):.4f}"
-            for m in ("v_measure", "ari", "nmi")
-        ]
-        ratio = statistics.mean(acc["v_measure"]) / statistics.mean(base["v_measure"])
-        kk = "/".join(str(x) for x in sorted(set(acc["k"])))
-        print(f"{key:22s} {cells[0]:>15s} {cells[1]:>15s} {cells[2]:>15s} {kk:>6s} {ratio:6.3f}")
+                        cls, n = Counter(labels[int(i)] for i in t.ids).most_common(1)[0]
+                        print(f"| {t.theme} | {t.size} | {t.label} | {cls} ({n / t.size:.0%}) |")
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""zsearch.review.cluster: determinism, choice of k, class-based TF-IDF labels."""
+"""zsearch.review.cluster and .labels: determinism, smoothing, choice of k, "other", labels."""
 
 from __future__ import annotations
 
@@ -13,11 +13,13 @@ from zsearch.errors import UsageError
 from zsearch.review.cluster import (
     auto_k_range,
     best_k,
+    clear_structure,
     cluster_papers,
-    label_from_terms,
+    nearest_neighbours,
     prepare_vectors,
-    theme_terms,
+    smooth_vectors,
 )
+from zsearch.review.labels import clean_text, label_from_terms, text_terms, theme_terms
 
 DATA = Path(__file__).parent / "data" / "clustering"
 
@@ -116,6 +118,22 @@ def test_auto_k_finds_the_planted_number_of_clusters(planted):
     assert adjusted_rand_score(truth, [c.assignment[i] for i in ids]) == 1.0
 
 
+def test_vectors_without_clusters_are_said_to_have_no_clear_structure():
+    x = np.random.default_rng(11).standard_normal((200, 32))
+    ids = [f"r{i:03d}" for i in range(200)]
+    c = cluster_papers(ids, x, [""] * 200, k="auto", seed=0, n_init=3)
+    assert c.k_chosen_by == "no clear structure"
+    assert "no clear structure" in c.k_reason and f"k={c.k}" in c.k_reason
+
+
+def test_a_given_k_is_kept_exactly():
+    x = np.random.default_rng(12).standard_normal((120, 16))
+    ids = [f"r{i:03d}" for i in range(120)]
+    for k in (2, 7, 13):
+        c = cluster_papers(ids, x, [""] * 120, k=k, seed=0)
+        assert c.k == k and len({t for t in c.assignment.values() if t}) == k and c.k_reason == f"k={k}: given"
+
+
 def test_best_k_breaks_ties_towards_fewer_themes():
     assert best_k({2: 0.5, 3: 0.7, 4: 0.7}) == 3
 
@@ -150,12 +168,50 @@ def test_ctfidf_weights_follow_the_formula():
     got0, got1 = dict(terms[0]), dict(terms[1])
     # cluster 0 has 6 terms: malaria 2, parasite 2, "malaria parasite" 2; N = 4 papers
     assert got0["malaria"] == round(2 / 6 * math.log(4 / 2), 6)
-    assert got0["parasite"] == round(2 / 6 * math.log(4 / 3), 6)  # 2/6 vs 1/6 in cluster 1: lift 2
-    assert terms[0][0][0] == "malaria"  # distinctive beats shared; "malaria parasite" ties, loses on name
-    # cluster 1: insulin 2 of 6 terms; parasite is 1/6 here vs 2/6 in cluster 0: lift 0.5, excluded
+    assert got0["malaria parasite"] == round(2 / 6 * math.log(4 / 2), 6)
+    assert terms[0][0][0] == "malaria"  # ties with "malaria parasite", wins on name
+    # cluster 1: insulin 2 of 6 terms
     assert got1["insulin"] == round(2 / 6 * math.log(4 / 2), 6)
-    assert "parasite" not in got1
+    # "parasite" is in 2 of 2 papers of cluster 0 and 1 of 2 of cluster 1: at least
+    # SHARED_SHARE (5%) of the papers of every theme, so it names neither
+    assert "parasite" not in got0 and "parasite" not in got1
     assert set(got1) == {"insulin", "secretion", "insulin secretion", "insulin parasite"}
+
+
+def test_a_word_in_papers_of_every_theme_names_none():
+    texts = ["sleep apnea in patients", "sleep apnea", "stroke in patients", "stroke"]
+    terms = theme_terms(texts, [0, 0, 1, 1], 2)
+    assert [t for t, _ in terms[0]] == ["apnea", "sleep", "sleep apnea"]  # equal weights: by name
+    assert [t for t, _ in terms[1]] == ["stroke"]
+    # "patients" is in half the papers of both themes
+    assert all("patients" != t for ts in terms for t, _ in ts)
+
+
+def test_boilerplate_words_and_phrases_led_by_one_do_not_name_a_theme():
+    texts = ["we propose a new method for sparse graphs", "a new method for sparse graphs",
+             "convex bodies in the plane", "convex bodies"]
+    got = [t for t, _ in theme_terms(texts, [0, 0, 1, 1], 2, top=20)[0]]
+    assert "sparse graphs" in got and "graphs" in got
+    assert not {"method", "new", "new method", "propose", "method sparse"} & set(got)
+
+
+def test_latex_and_markup_never_become_terms():
+    text = (r"Let $X\subset\mathbb{R}^n$ be \emph{convex}; the $L$-functions of $\ell$-adic "
+            r"sheaves \cite{Del80} <i>vanish</i> at $s=\frac{1}{2}$, see Cohen--Macaulay rings.")
+    cleaned = clean_text(text)
+    for junk in ("mathbb", "subset", "emph", "cite", "Del80", "frac", "<i>", "$"):
+        assert junk not in cleaned
+    terms = text_terms(text, frozenset({"let", "be", "the", "of", "at", "see"}))
+    assert {"convex", "l-functions", "ell-adic sheaves", "cohen-macaulay rings", "vanish"} <= set(terms)
+    assert not any(w in t for t in terms for w in ("mathbb", "frac", "cite"))
+
+
+def test_phrases_never_cross_punctuation_or_stop_words():
+    terms = text_terms("The finite element method, in two dimensions; heart failure of patients.",
+                       frozenset({"the", "in", "of"}))
+    assert "finite element method" in terms and "element method" in terms
+    assert "method two" not in terms and "failure patients" not in terms
+    assert "two dimensions" in terms and "heart failure" in terms
 
 
 def test_labels_use_the_clusters_own_distinctive_terms_not_shared_or_stop_words(scifact_vectors):
@@ -186,7 +242,34 @@ def test_label_from_terms_skips_terms_sharing_a_word():
     assert label_from_terms(["sleep apnea", "apnea", "sleep", "snoring", "airway", "cpap"]) == (
         "sleep apnea, snoring, airway"
     )
+    assert label_from_terms(["tumor", "tumors", "cancer", "processes", "process"]) == "tumor, cancer, processes"
     assert label_from_terms([]) == ""
+
+
+def test_a_phrase_takes_its_words_place_when_it_weighs_at_least_half_as_much():
+    # PHRASE_SHARE = 0.5: 0.012 >= 0.5 * 0.02, so "scalar curvature" replaces "curvature";
+    # "ricci flow" (0.004 < 0.5 * 0.015) does not replace "flow"
+    terms = [("curvature", 0.02), ("flow", 0.015), ("scalar curvature", 0.012), ("manifolds", 0.011),
+             ("ricci flow", 0.004)]
+    assert label_from_terms(terms) == "scalar curvature, flow, manifolds"
+
+
+def test_real_arxiv_labels_hold_no_latex(embedder):
+    """125 real arXiv abstracts (CC0) full of $\\pi$, \\alpha, \\rm: no command becomes a term."""
+    import re
+
+    with (DATA / "arxiv_kaggle_125.jsonl").open() as fh:
+        docs = [json.loads(line) for line in fh]
+    texts = [d["title"] + "\n\n" + d["abstract"] for d in docs]
+    everything = "\n".join(texts)
+    commands = {m.lower() for m in re.findall(r"\\([A-Za-z]+)", everything)}
+    assert {"alpha", "pi", "rm"} <= commands
+    # command names that occur only as commands, never as words of the prose
+    only = {m for m in commands if not re.search(rf"(?<![\\\w]){m}\b", everything, re.I)}
+    assert {"rm", "mathbb", "sqrt"} <= only
+    c = cluster_papers([d["id"] for d in docs], embedder.encode_documents(texts), texts, k=4)
+    words = {w for t in c.themes for term in t.terms for w in term.split()}
+    assert len(words) > 20 and not words & only, words & only
 
 
 # -- preparations -----------------------------------------------------------------------
@@ -197,3 +280,73 @@ def test_centered_vectors_have_zero_mean_direction_and_unit_length():
     y = prepare_vectors(x + 3.0, "centered")
     assert np.allclose(np.linalg.norm(y, axis=1), 1.0)
     assert np.allclose(prepare_vectors(x, "plain"), x)
+
+
+def test_nearest_neighbours_match_a_full_sort_with_ties_to_the_lower_row():
+    x = np.random.default_rng(3).standard_normal((700, 16))
+    x[5] = x[9]  # rows 5 and 9 tie as neighbours of every other row
+    got = nearest_neighbours(x, 7, block=64)
+    y = x / np.linalg.norm(x, axis=1, keepdims=True)
+    sim = y @ y.T
+    np.fill_diagonal(sim, -np.inf)
+    assert (got == np.argsort(-sim, axis=1, kind="stable")[:, :7]).all()
+
+
+# -- many papers: themes from a sample, every paper assigned in batches -----------------
+
+
+def test_a_large_set_is_clustered_from_a_sample_and_every_paper_assigned(monkeypatch):
+    from zsearch.review import cluster_stream
+    from zsearch.review.cluster_stream import Sample, cluster_streamed
+
+    monkeypatch.setattr(cluster_stream, "FIT_SAMPLE", 60)
+    x, truth = blobs(3, 100, seed=5)
+    ids = [f"p{i:04d}" for i in range(len(x))]
+    texts = [f"topic{t} words{t} shared" for t in truth]
+
+    def run(order):
+        sample = Sample(seed=7)
+        for start in range(0, len(order), 37):  # batches of 37, in the given order
+            part = order[start : start + 37]
+            sample.offer([ids[i] for i in part], x[part], lambda j, p=part: texts[p[j]])
+        assert len(sample) == 60
+
+        def batches():
+            for start in range(0, len(order), 50):
+                part = order[start : start + 50]
+                yield [ids[i] for i in part], x[part]
+
+        return cluster_streamed([ids[i] for i in order], sample, batches, k=3, seed=7)
+
+    c = run(np.arange(len(x)))
+    assert sorted(c.assignment) == sorted(ids) and sum(t.size for t in c.themes) == len(ids)
+    assert c.sample == 60 and c.total == 300 and "sample of 60 of the 300 papers" in c.k_reason
+    from sklearn.metrics import adjusted_rand_score
+
+    assert adjusted_rand_score(truth, [c.assignment[i] for i in ids]) == 1.0
+    for t in c.themes:
+        assert t.distances == sorted(t.distances)
+        assert len({truth[ids.index(i)] for i in t.ids}) == 1 and t.label.startswith(("topic", "words"))
+    # the sample and the themes do not depend on the table's order
+    perm = np.random.default_rng(0).permutation(len(x))
+    assert json.dumps(run(perm).to_dict()) == json.dumps(c.to_dict())
+
+
+def test_clear_structure_needs_a_k_that_stands_out():
+    # FLAT_SILHOUETTE = 0.05: best minus the median of the k tried
+    assert clear_structure({2: 0.30, 3: 0.62, 4: 0.31})
+    assert not clear_structure({2: 0.18, 3: 0.17, 4: 0.185, 5: 0.17})
+
+
+def test_smoothing_keeps_unit_length_and_pulls_a_blob_together():
+    x, truth = blobs(2, 20, spread=0.3, seed=4)
+    y = smooth_vectors(x, 5, 2)
+    assert np.allclose(np.linalg.norm(y, axis=1), 1.0)
+    t = np.array(truth)
+
+    def within(z):  # mean cosine between papers of the same blob
+        z = z / np.linalg.norm(z, axis=1, keepdims=True)
+        s = z @ z.T
+        return s[t[:, None] == t[None, :]].mean()
+
+    assert within(y) > within(prepare_vectors(x, "centered"))

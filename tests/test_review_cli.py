@@ -71,6 +71,39 @@ def test_cluster_auto_k_says_which_k_and_why(review_db, capsys):
     assert f"k={obj['k']}: highest mean silhouette" in obj["k_reason"]
 
 
+def test_cluster_all_matches_the_same_ids_and_other_gives_every_paper_one_group(review_db, capsys, tmp_path):
+    _, listed, _ = run(capsys, "cluster", "--all", "--k", "3", "--db", str(review_db), "--format", "json")
+    ids = tmp_path / "ids.txt"
+    ids.write_text("\n".join(json.loads(listed)["themes"][0]["ids"][::-1] + [
+        i for t in json.loads(listed)["themes"][1:] for i in t["ids"]]), encoding="utf-8")
+    _, by_ids, _ = run(capsys, "cluster", "--ids", str(ids), "--k", "3", "--db", str(review_db), "--format", "json")
+    a, b = json.loads(listed), json.loads(by_ids)
+    assert a["themes"] == b["themes"] and a["k_reason"] == b["k_reason"]
+    code, out, _ = run(capsys, "cluster", "--all", "--k", "3", "--other", "--db", str(review_db), "--format", "json")
+    assert code == 0
+    themes = json.loads(out)["themes"]
+    assert sorted(i for t in themes for i in t["ids"]) == sorted(topic_of())
+    assert all(t["theme"] != 0 or t["label"].startswith("other") for t in themes)
+
+
+def test_cluster_json_is_written_as_encoded_with_the_bytes_of_json_dumps():
+    import numpy as np
+
+    from zsearch.cli.review import write_cluster_json
+    from zsearch.papers.model import Paper
+    from zsearch.review.cluster import cluster_papers
+    from zsearch.review.selection_files import cluster_json
+
+    rng = np.random.default_rng(0)
+    ids = [f"p{i:02d}" for i in range(40)]
+    papers = {i: Paper(id=i, source="pdf", title=f"Title «{n}» \"q\"", year=2000 + n % 3 if n % 4 else None)
+              for n, i in enumerate(ids)}
+    c = cluster_papers(ids, rng.standard_normal((40, 8)), [papers[i].title for i in ids], k=3, other=True)
+    buf = io.StringIO()
+    write_cluster_json(c, papers, "q?", buf)
+    assert buf.getvalue() == json.dumps(cluster_json(c, papers, "q?"), ensure_ascii=False, indent=2) + "\n"
+
+
 def test_cluster_table_report_plot_and_log(review_db, capsys, tmp_path):
     report, plot, log = tmp_path / "r.md", tmp_path / "p.png", tmp_path / "log.jsonl"
     code, out, _ = run(capsys, "cluster", QUESTION, "--top", "30", "--k", "3", "--db", str(review_db),

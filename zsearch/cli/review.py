@@ -68,6 +68,42 @@ def render_themes(c: Clustering, papers: dict[str, Paper], per_theme: int | None
         out.print(table)
 
 
+class _PaperRows(list):  # type: ignore[type-arg]
+    """A theme's ``papers`` for the JSON encoder, made one at a time as it writes them.
+
+    A list to ``json`` (so the bytes are exactly those of a real list) that holds nothing:
+    ``cluster --all`` on a large database never holds every paper's row at once.
+    """
+
+    def __init__(self, ids: list[str], distances: list[float], papers: dict[str, Paper]) -> None:
+        super().__init__()
+        self._ids, self._distances, self._papers = ids, distances, papers
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        for pid, dist in zip(self._ids, self._distances):
+            p = self._papers[pid]
+            yield {"id": pid, "title": p.title, "year": p.year, "distance": dist}
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    def __bool__(self) -> bool:
+        return bool(self._ids)
+
+
+def write_cluster_json(c: Clustering, papers: dict[str, Paper], question: str | None, stream) -> None:  # type: ignore[no-untyped-def]
+    """``--format json``: the bytes of ``json.dumps(cluster_json(...), ensure_ascii=False, indent=2)``, written as encoded.
+
+    (With ``indent`` the json module always uses its Python encoder, which takes the lazy lists.)
+    """
+    d = {"question": question, **c.to_dict()}
+    for t in d["themes"]:
+        t["papers"] = _PaperRows(t["ids"], t["distances"], papers)
+    for chunk in json.JSONEncoder(ensure_ascii=False, indent=2).iterencode(d):
+        stream.write(chunk)
+    stream.write("\n")
+
+
 @app.command()
 def cluster(
     question: str | None = typer.Argument(None, help="Research question; its top results are clustered."),
@@ -81,7 +117,8 @@ def cluster(
     report: Path | None = typer.Option(None, "--report", help="Also write a Markdown report here."),
     plot: Path | None = typer.Option(None, "--plot", help="Also write a PNG map of the themes here."),
     seed: int = typer.Option(DEFAULT_SEED, "--seed", help="KMeans random seed: same seed and papers, same themes."),
-    method: str | None = typer.Option(None, "--method", help="Vector preparation: centered (default), plain, pca-whiten, hybrid."),
+    method: str | None = typer.Option(None, "--method", help="Vector preparation: smoothed (default), centered, plain, pca-whiten, hybrid."),
+    other: bool = typer.Option(False, "--other", help="Put papers whose nearest neighbours mostly lie in other themes into an 'other' group (theme 0)."),
     log: Path | None = typer.Option(None, "--log", help=LOG_HELP),
     review: Path | None = typer.Option(None, "--review", help=REVIEW_HELP),
     no_service: bool = typer.Option(False, "--no-service", help="Run in this process even when a zsearch service is up for the database."),
@@ -115,16 +152,16 @@ def cluster(
     from zsearch.review.report import write_cluster_outputs
     from zsearch.review.searchlog import log_run
     from zsearch.review.select import cluster_selection
-    from zsearch.review.selection_files import cluster_json, cluster_records
+    from zsearch.review.selection_files import cluster_records
 
     lib = _open(db)
     run = cluster_selection(lib, question=question, top=top, ids_file=ids, all_papers=all_papers, where=where,
-                            k=kk, seed=seed, method=method)
+                            k=kk, seed=seed, method=method, other=other)
     c = run.clustering
     if fmt == "table":
         render_themes(c, run.papers)
     elif fmt == "json":
-        sys.stdout.write(json.dumps(cluster_json(c, run.papers, question), ensure_ascii=False, indent=2) + "\n")
+        write_cluster_json(c, run.papers, question, sys.stdout)
     else:
         write_records(cluster_records(c, run.papers), fmt, columns=list(CLUSTER_COLUMNS))
     write_cluster_outputs(lib, run, report=report, plot=plot, written=lambda path: err.print(f"wrote {path}"))

@@ -1,23 +1,24 @@
-"""Themes in a set of papers: KMeans over their vectors, k by silhouette, c-TF-IDF labels.
+"""Themes in a set of papers: kNN-smoothed vectors, KMeans, k by silhouette, an "other" group.
 
 Everything here is a pure function of (ids, vectors, texts, seed): the rows are put in id
-order first, KMeans runs with a fixed ``random_state``, themes are numbered by size (ties by
-their first id) and papers within a theme by distance to the centre (ties by id), so the
-same inputs and seed give the same result byte for byte, whatever order they came in.
+order first, neighbours are ranked with ties broken by row, KMeans runs with a fixed
+``random_state``, themes are numbered by size (ties by their first id) and papers within a
+theme by distance to the centre (ties by id), so the same inputs and seed give the same
+result byte for byte, whatever order they came in.
 
-Labels are class-based TF-IDF: all texts of one cluster form one document (as in
-BERTopic's c-TF-IDF, Grootendorst 2022); a term's weight is its relative frequency in that
-document times its inverse document frequency over the papers, ``log(N / df_t)``, and only
-terms at least :data:`MIN_LIFT` times as frequent in the cluster as in the other clusters
-may name it. BERTopic's own idf, ``log(1 + A / f_t)``, let words common to every cluster
-("patients") head every label on the medical abstracts set; see docs/reviews.md.
+The default preparation (``smoothed``) centres the vectors on the set's mean and then pulls
+each paper towards its nearest neighbours (:func:`smooth_vectors`): on the two shared
+labelled sets this raised V-measure over plain KMeans by 1.14x (medical) and 1.03x (arXiv
+math), where centring alone, PCA, UMAP, sentence means, spectral and agglomerative
+clustering and consensus over seeds did less, and TF-IDF hybrids helped arXiv but hurt the
+medical set (benchmarks/cluster.py, docs/reviews.md).
 
-scikit-learn is imported inside the functions, so importing this module stays cheap.
+Labels come from :mod:`zsearch.review.labels`. scikit-learn is imported inside the
+functions, so importing this module stays cheap.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -25,36 +26,56 @@ from typing import Any
 import numpy as np
 
 from zsearch.errors import UsageError
+from zsearch.review.labels import (
+    LABEL_TERMS,
+    TOKEN_PATTERN,
+    TOP_TERMS,
+    label_from_terms,
+    theme_terms,
+)
+from zsearch.review.vectors import (
+    DEFAULT_METHOD,
+    DEFAULT_SEED,
+    METHODS,
+    SMOOTH_NEIGHBOURS,
+    SMOOTH_STEPS,
+    _centred,
+    effective_neighbours,
+    nearest_neighbours,
+    prepare_vectors,
+    sentence_mean_vectors,
+    smooth_vectors,
+)
 
-# Any fixed value works; 42 is scikit-learn's documentation convention, kept so examples match.
-DEFAULT_SEED = 42
+__all__ = [
+    "Clustering", "Theme", "cluster_papers", "cluster_assignments", "prepare_vectors",
+    "smooth_vectors", "nearest_neighbours", "sentence_mean_vectors", "silhouette_by_k",
+    "best_k", "auto_k_range", "kmeans", "theme_terms", "label_from_terms",
+    "LABEL_TERMS", "TOP_TERMS", "TOKEN_PATTERN", "METHODS", "DEFAULT_METHOD", "DEFAULT_SEED",
+    "SMOOTH_NEIGHBOURS", "SMOOTH_STEPS", "effective_neighbours", "misfits", "clear_structure",
+]
+
 # k-means++ restarts: scikit-learn's n_init before 1.4 ("auto" now means 1 for k-means++);
 # 10 restarts make the result far less dependent on the seed (benchmarks/cluster.py).
 DEFAULT_N_INIT = 10
-# k tried by `--k auto`: 2 up to 10 themes (fewer than 2 is no clustering; more than ~10
-# themes is more than a reviewer reads at once), capped at n - 1 for silhouette to exist.
+# k tried by `--k auto`: 2 to 10 (at most n - 1). Going further (20% steps up to sqrt(n / 2),
+# the rule of thumb of Mardia, Kent & Bibby 1979) made it worse: on the medical set the
+# silhouette of the smoothed vectors climbs again from k = 20 (0.17 at k = 5, 0.21 at k = 35),
+# and no criterion tried picked ~30 on the arXiv set (docs/reviews.md, "Choosing k").
 AUTO_K_MIN, AUTO_K_MAX = 2, 10
-# Terms in a theme label: three read as a phrase-length label (BERTopic shows 3-4).
-LABEL_TERMS = 3
-# Terms kept per theme in the output (label + context for a reader).
-TOP_TERMS = 10
-# How vectors are prepared before KMeans; "centered" won on the medical abstracts set
-# (benchmarks/cluster.py, docs/reviews.md): subtract the set's mean vector, re-normalise.
-DEFAULT_METHOD = "centered"
-METHODS = ("plain", "centered", "pca-whiten", "hybrid")
-# A label term must be this many times as frequent (per term) in its cluster as in the
-# others: 1.5 removed "patients"/"study" from every medical-abstracts label while keeping the
-# class words (benchmarks/cluster.py run with the label variants, docs/reviews.md).
-MIN_LIFT = 1.5
-# Letters first, then letters/digits/hyphens: keeps "covid-19", "il-6", drops "0.02", "+/-".
-TOKEN_PATTERN = r"(?u)\b[^\W\d_][\w\-]*[^\W_]\b"
+# A paper goes to the "other" group (theme 0, with ``other=True``) when fewer than this share
+# of its nearest neighbours share its theme: it sits between themes (docs/reviews.md).
+OTHER_AGREEMENT = 0.2
+# "No clear structure" when the best silhouette rises less than this above the median over
+# the k tried: blobs score 0.3+ above their median, the shared sets 0.01-0.03 (docs/reviews.md).
+FLAT_SILHOUETTE = 0.05
 
 
 @dataclass
 class Theme:
     """One cluster: its label, its most distinctive terms, its papers nearest-first."""
 
-    theme: int  # 1-based; themes are numbered by size, largest first
+    theme: int  # 1-based; themes are numbered by size, largest first; 0 is the "other" group
     label: str
     terms: list[str]
     size: int
@@ -71,19 +92,32 @@ class Clustering:
 
     k: int
     themes: list[Theme]
-    assignment: dict[str, int]  # paper id -> theme number
+    assignment: dict[str, int]  # paper id -> theme number (0: the "other" group)
     silhouette: dict[int, float] = field(default_factory=dict)  # k -> mean silhouette (auto k)
-    k_chosen_by: str = "given"  # "given", "silhouette" or "too few papers"
+    k_chosen_by: str = "given"  # "given", "silhouette", "no clear structure" or "too few papers"
     seed: int = DEFAULT_SEED
     method: str = DEFAULT_METHOD
     n_init: int = DEFAULT_N_INIT
+    sample: int | None = None  # themes found on this many of the papers (zsearch.review.cluster_stream)
+    total: int | None = None  # ... of this many
 
     @property
     def k_reason(self) -> str:
-        """One line saying which k and why."""
-        if self.k_chosen_by == "silhouette" and self.silhouette:
+        """One line saying which k and why (and, for a large set, on how many papers the themes were found)."""
+        line = self._k_reason()
+        if self.sample is not None:
+            line += f"; themes found on a sample of {self.sample:,} of the {self.total:,} papers, each paper then joins the theme with the nearest centre"
+        return line
+
+    def _k_reason(self) -> str:
+        if self.k_chosen_by in ("silhouette", "no clear structure") and self.silhouette:
             tried = ", ".join(f"k={k}: {s:.3f}" for k, s in sorted(self.silhouette.items()))
-            return f"k={self.k}: highest mean silhouette (cosine) of {tried}"
+            line = f"k={self.k}: highest mean silhouette (cosine) of {tried}"
+            if self.k_chosen_by == "no clear structure":
+                lo, hi = min(self.silhouette.values()), max(self.silhouette.values())
+                line += (f"; no clear structure: every k scores {lo:.3f}-{hi:.3f}, so these "
+                         "themes are one way to divide the papers, not a division they carry")
+            return line
         if self.k_chosen_by == "too few papers":
             return f"k={self.k}: too few papers to choose k by silhouette"
         return f"k={self.k}: given"
@@ -96,55 +130,9 @@ class Clustering:
             "seed": self.seed,
             "method": self.method,
             "n_init": self.n_init,
+            **({"sample": self.sample, "total": self.total} if self.sample is not None else {}),
             "themes": [t.to_dict() for t in self.themes],
         }
-
-
-def _l2(x: np.ndarray) -> np.ndarray:
-    norms = np.linalg.norm(x, axis=1, keepdims=True)
-    return x / np.where(norms == 0, 1.0, norms)
-
-
-def prepare_vectors(
-    vectors: np.ndarray,
-    method: str = DEFAULT_METHOD,
-    *,
-    texts: Sequence[str] | None = None,
-    seed: int = DEFAULT_SEED,
-) -> np.ndarray:
-    """The matrix KMeans sees, from paper vectors (rows) by ``method``.
-
-    * ``plain``: the vectors as given (the bundled model's are already unit length).
-    * ``centered``: subtract the mean vector of this set, then unit length. Sentence
-      embeddings share a large common direction; removing it spreads the set out
-      (Mu & Viswanath 2018, "all-but-the-top").
-    * ``pca-whiten``: PCA to at most 50 whitened components, then unit length.
-    * ``hybrid``: centered vectors next to a 100-dimension LSA of the texts' TF-IDF, each
-      half unit length (needs ``texts``).
-    """
-    x = np.asarray(vectors, dtype=np.float64)
-    if method == "plain":
-        return x
-    if method == "centered":
-        return _l2(x - x.mean(axis=0, keepdims=True))
-    if method == "pca-whiten":
-        from sklearn.decomposition import PCA
-
-        n = min(50, x.shape[0] - 1, x.shape[1])  # 50: the usual pre-clustering size
-        return _l2(PCA(n_components=max(1, n), whiten=True, random_state=seed).fit_transform(x))
-    if method == "hybrid":
-        if texts is None:
-            raise UsageError("the hybrid method needs the texts")
-        from sklearn.decomposition import TruncatedSVD
-        from sklearn.feature_extraction.text import TfidfVectorizer
-
-        tf = TfidfVectorizer(
-            stop_words="english", token_pattern=TOKEN_PATTERN, sublinear_tf=True, min_df=2
-        ).fit_transform(list(texts))
-        n = max(1, min(100, tf.shape[1] - 1, x.shape[0] - 1))  # 100: LSA's usual size
-        lsa = _l2(TruncatedSVD(n_components=n, random_state=seed).fit_transform(tf))
-        return np.hstack([_l2(x - x.mean(axis=0, keepdims=True)), lsa]) / math.sqrt(2)
-    raise UsageError(f"unknown clustering method {method!r}; choose one of: {', '.join(METHODS)}")
 
 
 def kmeans(
@@ -182,80 +170,35 @@ def best_k(scores: dict[int, float]) -> int:
     return min(scores, key=lambda k: (-scores[k], k))
 
 
+def clear_structure(scores: dict[int, float]) -> bool:
+    """Whether the silhouettes single out a k rather than lie flat (see :data:`FLAT_SILHOUETTE`)."""
+    if len(scores) < 2:
+        return True
+    vals = sorted(scores.values())
+    return vals[-1] - float(np.median(vals)) >= FLAT_SILHOUETTE
+
+
 def auto_k_range(n: int, lo: int = AUTO_K_MIN, hi: int = AUTO_K_MAX) -> list[int]:
-    """The k tried for ``n`` papers: lo..hi, capped at n - 1 (silhouette needs k < n)."""
-    return list(range(lo, min(hi, n - 1) + 1))
+    """The k tried for ``n`` papers: ``lo`` to ``hi``, never n or more (silhouette needs k < n).
 
-
-def theme_terms(
-    texts: Sequence[str], assignment: Sequence[int], k: int, *, top: int = TOP_TERMS
-) -> list[list[tuple[str, float]]]:
-    """The ``top`` most distinctive terms of each cluster 0..k-1 by class-based TF-IDF.
-
-    Unigrams and bigrams, English stop words removed. The weight of term t in cluster c
-    is ``count(t, c) / count(all terms, c) * log(N / df(t))`` (N papers, df(t) papers that
-    contain t). A term qualifies when it is at least :data:`MIN_LIFT` times as frequent in
-    c as in the other clusters (with k >= 2), and when it occurs in at least two of c's
-    papers if c has three or more, so that one paper's pet word does not name a theme.
-    Ties are broken alphabetically. Weights are rounded to 6 places.
+    >>> auto_k_range(30)
+    [2, 3, 4, 5, 6, 7, 8, 9, 10]
+    >>> auto_k_range(5)
+    [2, 3, 4]
     """
-    from sklearn.feature_extraction.text import CountVectorizer
+    return [k for k in range(lo, hi + 1) if k < n]
 
-    if not texts:
-        return [[] for _ in range(k)]
-    cv = CountVectorizer(
-        stop_words="english", ngram_range=(1, 2), token_pattern=TOKEN_PATTERN, lowercase=True
-    )
+
+def _parse_k(k: int | str, n: int) -> int:
     try:
-        counts = cv.fit_transform(list(texts)).tocsr()
-    except ValueError:  # no term left after stop words (empty texts)
-        return [[] for _ in range(k)]
-    vocab = cv.get_feature_names_out()
-    assign = np.asarray(assignment)
-    n_docs = counts.shape[0]
-    per_class = np.zeros((k, counts.shape[1]), dtype=np.float64)
-    doc_freq = np.zeros((k, counts.shape[1]), dtype=np.int64)
-    for c in range(k):
-        rows = counts[assign == c]
-        per_class[c] = np.asarray(rows.sum(axis=0)).ravel()
-        doc_freq[c] = np.asarray((rows > 0).sum(axis=0)).ravel()
-    words = per_class.sum(axis=1, keepdims=True)
-    tf = per_class / np.where(words == 0, 1.0, words)
-    idf = np.log(n_docs / np.maximum(doc_freq.sum(axis=0), 1))
-    score = tf * idf
-    total_terms = per_class.sum(axis=0)
-    out: list[list[tuple[str, float]]] = []
-    for c in range(k):
-        size = int((assign == c).sum())
-        min_docs = 2 if size >= 3 else 1
-        ok = (doc_freq[c] >= min_docs) & (per_class[c] > 0)
-        rest_words = float(words.sum() - words[c, 0])
-        if k >= 2 and rest_words > 0:
-            rest_tf = (total_terms - per_class[c]) / rest_words
-            ok &= tf[c] >= MIN_LIFT * rest_tf
-        idx = np.flatnonzero(ok).tolist()
-        ranked = sorted(idx, key=lambda j: (-score[c, j], vocab[j]))
-        out.append([(str(vocab[j]), round(float(score[c, j]), 6)) for j in ranked[:top]])
-    return out
-
-
-def label_from_terms(terms: Sequence[str], n: int = LABEL_TERMS) -> str:
-    """Join the first ``n`` terms that share no word with a term already taken.
-
-    >>> label_from_terms(["heart failure", "heart", "failure", "stroke", "atrial"])
-    'heart failure, stroke, atrial'
-    """
-    chosen: list[str] = []
-    seen: set[str] = set()
-    for t in terms:
-        w = set(t.split())
-        if w & seen:
-            continue
-        chosen.append(t)
-        seen |= w
-        if len(chosen) == n:
-            break
-    return ", ".join(chosen)
+        kk = int(k)
+    except (TypeError, ValueError):
+        raise UsageError(f"k must be a number or 'auto', not {k!r}") from None
+    if kk < 1:
+        raise UsageError("k must be at least 1")
+    if kk > n:
+        raise UsageError(f"k={kk} is more than the {n} papers to cluster")
+    return kk
 
 
 def cluster_papers(
@@ -268,12 +211,15 @@ def cluster_papers(
     n_init: int = DEFAULT_N_INIT,
     method: str = DEFAULT_METHOD,
     k_range: Sequence[int] | None = None,
+    other: bool = False,
 ) -> Clustering:
     """Cluster papers into labelled themes.
 
     ``ids``, ``vectors`` (one row each) and ``texts`` (title + abstract) line up. ``k`` is a
     number, or ``"auto"`` to pick the k with the highest silhouette in ``k_range``
-    (default 2..10, capped at n - 1).
+    (default :func:`auto_k_range`); when no k stands out the reason says so. With
+    ``other=True`` a paper whose nearest neighbours lie mostly in other themes goes to an
+    "other" group (theme 0, listed last) instead of its theme.
 
     >>> import numpy as np
     >>> v = np.array([[1, 0], [0.9, 0.1], [0, 1], [0.1, 0.9]])
@@ -301,23 +247,15 @@ def cluster_papers(
             kk, chosen_by = 1, "too few papers"
         else:
             silhouette = silhouette_by_k(x, ks, seed=seed, n_init=n_init)
-            kk, chosen_by = best_k(silhouette), "silhouette"
+            kk = best_k(silhouette)
+            chosen_by = "silhouette" if clear_structure(silhouette) else "no clear structure"
     else:
-        try:
-            kk = int(k)
-        except (TypeError, ValueError):
-            raise UsageError(f"k must be a number or 'auto', not {k!r}") from None
-        if kk < 1:
-            raise UsageError("k must be at least 1")
-        if kk > n:
-            raise UsageError(f"k={kk} is more than the {n} papers to cluster")
-        chosen_by = "given"
+        kk, chosen_by = _parse_k(k, n), "given"
 
     if kk == 1:
         raw = np.zeros(n, dtype=int)
-        centres = x.mean(axis=0, keepdims=True)
     else:
-        raw, centres = kmeans(x, kk, seed=seed, n_init=n_init)
+        raw, _ = kmeans(x, kk, seed=seed, n_init=n_init)
 
     # Number themes by size (largest first), ties by their first id: independent of
     # KMeans's arbitrary cluster numbering.
@@ -328,38 +266,62 @@ def cluster_papers(
     assign = np.array([new_of[c] for c in raw])
     kk = len(renumber)
 
-    terms = theme_terms(stexts, assign, kk)
+    outside = np.zeros(n, dtype=bool)
+    if other and kk >= 2:
+        outside = misfits(vectors[order], assign)
+    label_assign = np.where(outside, -1, assign)
+    terms = theme_terms(stexts, label_assign, kk)
     themes: list[Theme] = []
-    for j, c in enumerate(renumber):
-        centre = centres[c]
-        cn = np.linalg.norm(centre) or 1.0
-        rows = members[c]
-        dist = {
-            i: round(1.0 - float(x[i] @ centre) / ((np.linalg.norm(x[i]) or 1.0) * cn), 6)
-            for i in rows
-        }
-        ranked = sorted(rows, key=lambda i: (dist[i], sid[i]))
+    kept = {j: [i for i in range(n) if assign[i] == j and not outside[i]] for j in range(kk)}
+    # numbered by size once the "other" group has left (ties: first id); an emptied theme drops out
+    for j in sorted((j for j in kept if kept[j]), key=lambda j: (-len(kept[j]), sid[kept[j][0]])):
         t = [w for w, _ in terms[j]]
-        themes.append(
-            Theme(
-                theme=j + 1,
-                label=label_from_terms(t) or f"theme {j + 1}",
-                terms=t,
-                size=len(rows),
-                ids=[sid[i] for i in ranked],
-                distances=[dist[i] for i in ranked],
-            )
-        )
+        themes.append(_theme(len(themes) + 1, x, kept[j], sid, label_from_terms(terms[j]) or f"theme {j + 1}", t))
+    number = {}  # a theme emptied by the "other" group gives its number up
+    for t in themes:
+        number.update({pid: t.theme for pid in t.ids})
+    rest = [i for i in range(n) if outside[i]]
+    if rest:
+        themes.append(_theme(0, x, rest, sid, "other (fits no theme)", []))
     return Clustering(
         k=kk,
         themes=themes,
-        assignment={sid[i]: int(assign[i]) + 1 for i in range(n)},
+        assignment={pid: number.get(pid, 0) for pid in sid},
         silhouette=silhouette,
         k_chosen_by=chosen_by,
         seed=seed,
         method=method,
         n_init=n_init,
     )
+
+
+def _theme(number: int, x: np.ndarray, rows: list[int], sid: list[str], label: str, terms: list[str]) -> Theme:
+    """A theme of ``rows`` of ``x``: papers by cosine distance to their mean, nearest first."""
+    centre = x[rows].mean(axis=0)
+    cn = float(np.linalg.norm(centre)) or 1.0
+    dist = {
+        i: round(1.0 - float(x[i] @ centre) / ((float(np.linalg.norm(x[i])) or 1.0) * cn), 6)
+        for i in rows
+    }
+    ranked = sorted(rows, key=lambda i: (dist[i], sid[i]))
+    return Theme(
+        theme=number, label=label, terms=terms, size=len(rows),
+        ids=[sid[i] for i in ranked], distances=[dist[i] for i in ranked],
+    )
+
+
+def misfits(vectors: np.ndarray, assign: np.ndarray, n_neighbours: int = SMOOTH_NEIGHBOURS) -> np.ndarray:
+    """Which papers fit no theme: under :data:`OTHER_AGREEMENT` of their neighbours share theirs.
+
+    Neighbours are taken on the centred vectors, before any smoothing, so that a paper is
+    judged by what it says, not by where smoothing pulled it.
+    """
+    nn = effective_neighbours(len(assign), n_neighbours)
+    if nn < 1:
+        return np.zeros(len(assign), dtype=bool)
+    idx = nearest_neighbours(_centred(np.asarray(vectors, dtype=np.float64)), nn)
+    agree = (assign[idx] == assign[:, None]).mean(axis=1)
+    return agree < OTHER_AGREEMENT
 
 
 def cluster_assignments(

@@ -143,6 +143,7 @@ class ClusterRun:
     top: int
     ids_file: str | None = None
     where: str | None = None
+    plot_ids: list[str] | None = None  # the rows of ``vectors``/``texts`` when they are not ``ids`` (--all)
 
     @property
     def filters(self) -> dict[str, Any]:
@@ -172,37 +173,55 @@ def cluster_selection(
     k: int | str,
     seed: int,
     method: str | None = None,
+    other: bool = False,
 ) -> ClusterRun:
     """Select papers (:func:`select_papers`) and cluster them into labelled themes.
 
     ``k`` is a number or ``"auto"``; ``method`` the vector preparation (default:
-    :data:`zsearch.review.cluster.DEFAULT_METHOD`).
+    :data:`zsearch.review.cluster.DEFAULT_METHOD`); ``other`` puts papers that fit no theme
+    into an "other" group (theme 0).
     """
     if all_papers and not (question or ids_file):
-        chosen, papers, vectors = _read_all(lib, where)
-        how = "all"
-    else:
-        chosen, how = select_papers(lib, query=question, top=top, ids_file=ids_file, all_papers=all_papers,
-                                    where=where)
-        papers, vectors = {}, np.zeros((0, 0), np.float32)
+        return _cluster_all(lib, where, k=k, seed=seed, method=method or DEFAULT_METHOD, top=top, other=other)
+    chosen, how = select_papers(lib, query=question, top=top, ids_file=ids_file, all_papers=all_papers, where=where)
     if not chosen:
         raise UsageError("no papers to cluster" + (" pass the filter" if where else ""))
-    if how != "all":
-        papers = {p.id: p for p in lib.papers(chosen)}
-        vectors = lib.vectors(chosen)
+    papers = {p.id: p for p in lib.papers(chosen)}
+    vectors = lib.vectors(chosen)
     texts = [papers[i].head_text for i in chosen]
-    c = cluster_papers(chosen, vectors, texts, k=k, seed=seed, method=method or DEFAULT_METHOD)
+    c = cluster_papers(chosen, vectors, texts, k=k, seed=seed, method=method or DEFAULT_METHOD, other=other)
     return ClusterRun(question, chosen, how, papers, vectors, texts, c, top, ids_file, where)
 
 
-def _read_all(lib: PaperSource, where: str | None) -> tuple[list[str], dict[str, Paper], np.ndarray]:
-    """Ids (table order), papers without bodies and their vectors, in one streamed pass."""
+def _cluster_all(lib: PaperSource, where: str | None, *, k: int | str, seed: int, method: str, top: int,
+                 other: bool = False) -> ClusterRun:
+    """``--all``: one streamed pass keeps ids, what the output shows and a bounded sample.
+
+    Up to :data:`zsearch.review.cluster_stream.FIT_SAMPLE` papers this is the same clustering
+    as ``--ids`` of the same papers; above it, themes are found on the sample and a second
+    pass assigns every paper (:func:`zsearch.review.cluster_stream.cluster_streamed`).
+    """
+    from zsearch.review.cluster_stream import Listing, Sample, cluster_streamed
+
     ids: list[str] = []
     papers: dict[str, Paper] = {}
-    parts: list[np.ndarray] = []
+    sample = Sample(seed=seed)
     for batch, vectors in lib.iter_papers_with_vectors(where):
         for p in batch:
             ids.append(p.id)
-            papers[p.id] = p
-        parts.append(vectors)
-    return ids, papers, (np.concatenate(parts) if parts else np.zeros((0, 0), np.float32))
+            # what a theme's listing shows; the abstract only for the sample (labels)
+            papers[p.id] = Listing(p.id, p.source, p.title, p.year, p.doi, p.url)  # type: ignore[assignment]
+        sample.offer([p.id for p in batch], vectors, lambda i, b=batch: b[i].head_text)
+    if not ids:
+        raise UsageError("no papers to cluster" + (" pass the filter" if where else ""))
+    s_ids, s_vec, s_texts = sample.rows()
+    if len(s_ids) == len(ids):
+        c = cluster_papers(s_ids, s_vec, s_texts, k=k, seed=seed, method=method, other=other)
+    else:  # every paper joins its nearest theme: no "other" group
+        def batches() -> Iterator[tuple[list[str], np.ndarray]]:
+            for batch, vectors in lib.iter_papers_with_vectors(where):
+                yield [p.id for p in batch], vectors
+
+        c = cluster_streamed(ids, sample, batches, k=k, seed=seed, method=method)
+    # the map (--plot) shows the sample: every paper of a large set would be one blot
+    return ClusterRun(None, ids, "all", papers, s_vec, s_texts, c, top, None, where, plot_ids=s_ids)
