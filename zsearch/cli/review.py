@@ -135,7 +135,7 @@ def cluster(
         from zsearch.serve.client import MAX_K
 
         body = {"question": question, "top": top, "k": kk, "all": all_papers, "where": where, "seed": seed,
-                "method": method}
+                "method": method, "other": other}
         reply = via_service(db, "POST", "/api/cluster", body, no_service=no_service) if top <= MAX_K else None
         if reply is not None:
             if fmt == "json":

@@ -84,11 +84,12 @@ class ClusterRequest(Strict):
     all: bool = Field(False, description="Cluster every paper (or every one `where` passes).")
     where: str | None = Field(None, description="SQL over paper columns, e.g. \"year >= 2020\".")
     seed: int = Field(42, description="KMeans seed (= zsearch.review.cluster.DEFAULT_SEED).")
-    method: str | None = Field(None, description="centered (default), plain, pca-whiten, hybrid.")
+    method: str | None = Field(None, description="smoothed (default), centered, plain, pca-whiten, hybrid.")
+    other: bool = Field(False, description="Papers that fit no theme go to an 'other' group, theme 0 (--other).")
 
     def options(self) -> dict[str, Any]:
         return {"question": self.question, "top": self.top, "k": self.k, "ids": self.ids, "all_papers": self.all,
-                "where": self.where, "seed": self.seed, "method": self.method}
+                "where": self.where, "seed": self.seed, "method": self.method, "other": self.other}
 
 
 def error_body(exc: ZsearchError) -> dict[str, Any]:

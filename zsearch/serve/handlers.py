@@ -86,7 +86,7 @@ def stats_text(lib: Library) -> str:
 
 def clustering(lib: Library, *, question: str | None = None, top: int = 50, k: int | str = "auto",
                ids: Sequence[str] | None = None, all_papers: bool = False, where: str | None = None,
-               seed: int = 42, method: str | None = None) -> ClusterRun:
+               seed: int = 42, method: str | None = None, other: bool = False) -> ClusterRun:
     """``zsearch cluster``'s selection and clustering (:func:`zsearch.review.select.cluster_selection`).
 
     ``ids`` (the service's stand-in for ``--ids FILE``) go through a private file, so they are
@@ -94,12 +94,12 @@ def clustering(lib: Library, *, question: str | None = None, top: int = 50, k: i
     """
     if ids is None:
         return cluster_selection(lib, question=question, top=top, ids_file=None, all_papers=all_papers, where=where,
-                                 k=k, seed=seed, method=method)
+                                 k=k, seed=seed, method=method, other=other)
     with tempfile.TemporaryDirectory(prefix="zsearch-ids-") as tmp:
         path = Path(tmp) / "ids.txt"
         path.write_text("\n".join(ids) + "\n", encoding="utf-8")
         return cluster_selection(lib, question=question, top=top, ids_file=str(path), all_papers=all_papers,
-                                 where=where, k=k, seed=seed, method=method)
+                                 where=where, k=k, seed=seed, method=method, other=other)
 
 
 def cluster_text(lib: Library, **kw: Any) -> str:
