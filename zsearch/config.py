@@ -34,6 +34,8 @@ DEFAULTS: dict[str, tuple[str, Any]] = {
     "engine": ("ZSEARCH_ENGINE", "auto"),
     "review_dir": ("ZSEARCH_REVIEW_DIR", None),
 }
+# the engine setting's choices (zsearch.embedding.engine says what each runs)
+ENGINES = ("auto", "torch", "onnx", "onnx-int8")
 
 
 def default_home() -> Path:
@@ -147,4 +149,13 @@ class Settings:
                 values[name] = file_cfg[name]
             else:
                 values[name] = default
+        values["engine"] = check_engine(values["engine"])
         return cls(home=home, raw=file_cfg, **values)
+
+
+def check_engine(name: str | None) -> str:
+    """``name`` (lower-cased) if it is one of :data:`ENGINES`, else a :class:`UsageError` listing them."""
+    engine = (name or DEFAULTS["engine"][1]).strip().lower()
+    if engine not in ENGINES:
+        raise UsageError(f"unknown engine {engine!r}; choose one of: {', '.join(ENGINES)}")
+    return engine

@@ -56,7 +56,8 @@ class Library:
     """A zsearch database: papers, their vectors, and the model that made them."""
 
     def __init__(self, settings: Settings, *, model: str | None = None, device: str | None = None,
-                 dim: int | None = None, max_tokens: int | None = None, create: bool = True):
+                 dim: int | None = None, max_tokens: int | None = None, create: bool = True,
+                 engine: str | None = None):
         self.settings = settings
         self.home = settings.home
         if not create and not (self.home / "lancedb").is_dir():
@@ -67,6 +68,7 @@ class Library:
         self.store = Store(self.home)
         self._probes: dict[str, tuple[float, Any]] = {}
         self.device = device or settings.device
+        self.engine = engine or settings.engine  # torch, onnx, onnx-int8 or auto (zsearch.embedding.engine)
         self.max_tokens = max_tokens
         self._embedder: Embedder | None = None
         info = self.store.model_info()
@@ -107,7 +109,8 @@ class Library:
 
     @classmethod
     def open(cls, db: str | Path | None = None, *, model: str | None = None, device: str | None = None,
-             dim: int | None = None, max_tokens: int | None = None, create: bool = True) -> "Library":
+             dim: int | None = None, max_tokens: int | None = None, create: bool = True,
+             engine: str | None = None) -> "Library":
         """Open (or create) the database in ``db``, ``$ZSEARCH_HOME`` or the user data dir.
 
         ``model`` names an embedding profile or sentence-transformers model (``dim``: a
@@ -116,7 +119,8 @@ class Library:
         ModelMismatch. ``create=False`` (what read commands use) raises NotFound instead of
         creating a database where there is none, so a typo in ``--db`` creates nothing.
         """
-        return cls(Settings.load(db), model=model, device=device, dim=dim, max_tokens=max_tokens, create=create)
+        return cls(Settings.load(db), model=model, device=device, dim=dim, max_tokens=max_tokens, create=create,
+                   engine=engine)
 
     # -- model ---------------------------------------------------------------------------
     @property
@@ -124,7 +128,8 @@ class Library:
         if self._embedder is None:
             from zsearch.embedding.embedder import load_embedder
 
-            emb = load_embedder(self.model_name, device=self.device, dim=self.dim, max_tokens=self.max_tokens)
+            emb = load_embedder(self.model_name, device=self.device, dim=self.dim, max_tokens=self.max_tokens,
+                                engine=self.engine)
             self.store.ensure(emb.model_id, emb.dim)
             self._embedder = emb
         return self._embedder

@@ -22,17 +22,16 @@ with the ONNX engine.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
-
-import logging
 
 import numpy as np
 
 from zsearch.embedding.batching import Budget, run_batches
 from zsearch.embedding.engine import choose_engine
-from zsearch.embedding.profiles import LONG_CONTEXT_TOKENS, Profile, output_dim, resolve_profile
 from zsearch.embedding.onnx_export import OnnxUnavailable
+from zsearch.embedding.profiles import LONG_CONTEXT_TOKENS, Profile, output_dim, resolve_profile
 from zsearch.embedding.runner_onnx import OnnxRunner
 from zsearch.embedding.runner_torch import TorchRunner, resolve_devices
 from zsearch.embedding.tokens import Tokens

@@ -17,24 +17,20 @@ import logging
 import os
 from pathlib import Path
 
-from zsearch.config import DEFAULTS
+from zsearch.config import DEFAULTS, ENGINES, check_engine
 from zsearch.embedding.profiles import LONG_CONTEXT_TOKENS, Profile
 from zsearch.errors import UsageError
 
 log = logging.getLogger(__name__)
 
-ENGINES = ("auto", "torch", "onnx", "onnx-int8")
+__all__ = ["ENGINES", "choose_engine", "gpu_visible", "onnx_refusal", "requested_engine"]
 # Devices that mean "the CPU unless a GPU is there" (zsearch.embedding.runner_torch.resolve_devices).
 AUTO_DEVICES = (None, "", "auto")
 
 
 def requested_engine(engine: str | None) -> str:
     """``engine``, else ``$ZSEARCH_ENGINE``, else the default (``auto``); checked."""
-    env, default = DEFAULTS["engine"]
-    name = (engine or os.environ.get(env) or default).strip().lower()
-    if name not in ENGINES:
-        raise UsageError(f"unknown engine {name!r}; choose one of: {', '.join(ENGINES)}")
-    return name
+    return check_engine(engine or os.environ.get(DEFAULTS["engine"][0]))
 
 
 def gpu_visible() -> bool:

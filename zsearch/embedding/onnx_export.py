@@ -53,6 +53,10 @@ CHECK_MIN_COSINE = 0.99999
 INT8_PER_CHANNEL = True
 
 
+# What _problem says of a file that is not there (exported without a complaint).
+MISSING = "missing"
+
+
 class OnnxUnavailable(ModelLoadError):
     """The ONNX engine cannot serve this model here (the caller falls back to torch)."""
 
@@ -223,11 +227,21 @@ def export_onnx(spec: ModelSpec, dest: Path) -> dict[str, Any]:
     onnxruntime's BERT optimizer (fused Attention, SkipLayerNorm, BiasGelu), kept only if it
     matches torch as closely as the plain one (self-check on a padded probe batch).
     """
+    import warnings
+
+    with warnings.catch_warnings():  # the tracer's warnings are about shapes the self-check covers
+        warnings.simplefilter("ignore")
+        return _export(spec, dest)
+
+
+def _export(spec: ModelSpec, dest: Path) -> dict[str, Any]:
     import inspect
 
     import torch
+    import transformers
     from transformers import AutoModel, AutoTokenizer
 
+    transformers.utils.logging.disable_progress_bar()  # "Loading weights" is ours to report
     t0 = time.perf_counter()
     model = AutoModel.from_pretrained(str(spec.transformer_dir), attn_implementation="eager").eval()
     params = inspect.signature(model.forward).parameters
@@ -266,7 +280,6 @@ def export_onnx(spec: ModelSpec, dest: Path) -> dict[str, Any]:
         with _tmp_path(dest) as tmp:
             os.replace(chosen, tmp)
     import onnxruntime
-    import transformers
 
     return {
         "opset": OPSET,
@@ -354,16 +367,20 @@ def prepared_model(
         raise CacheUnwritable(f"cannot write the ONNX cache {root}: {exc.strerror or exc}") from exc
     fp32 = folder / "fp32.onnx"
     want = folder / ("int8.onnx" if int8 else "fp32.onnx")
-    if _valid(want, key, verify, notify):
+    if _problem(want, key, verify) is None:
         return want
     try:
-        quiet: Callable[[str], None] = lambda _msg: None  # told once above
         with _locked(folder):
-            if _valid(want, key, verify, quiet):  # another process made it meanwhile
+            if _problem(want, key, verify) is None:  # another process made it meanwhile
                 return want
-            if not _valid(fp32, key, "full", quiet if want == fp32 else notify):
+            problem = _problem(fp32, key, "full")
+            if problem is not None:
+                notify(problem if problem != MISSING else f"exporting {spec.model_dir.name} to ONNX once, into {folder}")
                 _write_sidecar(fp32, key, export_onnx(spec, fp32))
             if int8:
+                problem = _problem(want, key, "full")
+                if problem not in (None, MISSING):
+                    notify(problem.replace("exporting", "quantising"))
                 _write_sidecar(want, key, quantize_onnx(fp32, want))
     except OSError as exc:
         raise CacheUnwritable(f"cannot write the ONNX cache {folder}: {exc.strerror or exc}") from exc
@@ -382,22 +399,20 @@ def _write_sidecar(path: Path, key: str, facts: dict[str, Any]) -> None:
     _atomic_write_text(path.with_name(path.name + ".json"), json.dumps(side, indent=1))
 
 
-def _valid(path: Path, key: str, verify: str, notify: Callable[[str], None]) -> bool:
+def _problem(path: Path, key: str, verify: str) -> str | None:
+    """What is wrong with the cached ``path`` (:data:`MISSING` when absent), or ``None``: it is valid."""
     side_path = path.with_name(path.name + ".json")
     if not path.is_file() and not side_path.is_file():
-        return False
+        return MISSING
     try:
         side = json.loads(side_path.read_text(encoding="utf-8"))
         st = path.stat()
     except (OSError, ValueError):
-        notify(f"the ONNX model {path} is incomplete; exporting it again")
-        return False
+        return f"the ONNX model {path} is incomplete; exporting it again"
     if side.get("source_sha256") != key or side.get("export_version") != EXPORT_VERSION:
-        notify(f"the ONNX model {path} is from another export; exporting it again")
-        return False
+        return f"the ONNX model {path} is from another export; exporting it again"
     if verify == "stat" and st.st_size == side.get("bytes") and st.st_mtime_ns == side.get("mtime_ns"):
-        return True
+        return None
     if st.st_size != side.get("bytes") or sha256_file(path) != side.get("sha256"):
-        notify(f"the ONNX model {path} is corrupt or truncated (its hash does not match); exporting it again")
-        return False
-    return True
+        return f"the ONNX model {path} is corrupt or truncated (its hash does not match); exporting it again"
+    return None
