@@ -323,18 +323,26 @@ def _check(path: Path, feeds: dict[str, np.ndarray], ref: np.ndarray) -> float:
 
 def quantize_onnx(src: Path, dest: Path) -> dict[str, Any]:
     """Write the per-channel int8 variant of ``src`` to ``dest`` (atomically); facts for the sidecar."""
+    t0 = time.perf_counter()
+    logging.disable(logging.WARNING)  # it advises "pre-processing" on the root logger, for CNNs
+    try:
+        _quantize(src, dest)
+    finally:
+        logging.disable(logging.NOTSET)
+    return {"quant": {"per_channel": INT8_PER_CHANNEL, "weight_type": "QInt8"},
+            "quant_seconds": round(time.perf_counter() - t0, 2)}
+
+
+def _quantize(src: Path, dest: Path) -> None:
     import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    t0 = time.perf_counter()
     with _tmp_path(dest) as tmp:
         quantize_dynamic(
             str(src), str(tmp), per_channel=INT8_PER_CHANNEL, weight_type=QuantType.QInt8,
             # the fused contrib ops (SkipLayerNormalization...) defeat onnx shape inference
             extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
         )
-    return {"quant": {"per_channel": INT8_PER_CHANNEL, "weight_type": "QInt8"},
-            "quant_seconds": round(time.perf_counter() - t0, 2)}
 
 
 # -- the cache ---------------------------------------------------------------------------------
