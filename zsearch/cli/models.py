@@ -114,7 +114,7 @@ def prepare(
     src = locate_or_download(profile)
     read_spec(src)  # a model the engine does not run: one clear error before any work
     t0 = time.perf_counter()
-    path = prepared_model(src, int8=engine == "onnx-int8", verify="full", notify=lambda m: err.print(plain(m)))
+    path = prepared_model(src, int8=engine == "onnx-int8", verify="full", notify=lambda m: err.print(plain(m), soft_wrap=True))
     info = {"model": profile.model_id, "engine": engine, "path": str(path), "bytes": path.stat().st_size,
             "seconds": round(time.perf_counter() - t0, 2)}
     if fmt == "json":
