@@ -22,7 +22,7 @@ import pytest
 from tests.conftest import run_cli, scifact_sample
 from zsearch.embedding.embedder import Embedder, load_embedder
 from zsearch.embedding.engine import choose_engine, gpu_visible
-from zsearch.embedding.onnx_export import prepared_model, sha256_file
+from zsearch.embedding.onnx_export import sha256_file
 from zsearch.embedding.profiles import PROFILES, bundled_model_path
 from zsearch.errors import UsageError
 
@@ -127,15 +127,12 @@ def test_a_byte_changed_in_place_is_caught_by_the_hash(onnx_minilm, shared_cache
         byte = fh.read(1)
         fh.seek(-1, os.SEEK_CUR)
         fh.write(bytes([byte[0] ^ 0xFF]))
-    told: list[str] = []
-    # no export needed to see it: the check says what is wrong before anything is rebuilt
+    # what prepared_model asks before it serves a file (the export that follows is tested above)
     from zsearch.embedding.onnx_export import _problem, read_spec, source_hash
 
     key = source_hash(read_spec(bundled_model_path()))
     problem = _problem(onnx_file, key, "stat")
-    assert problem is not None and "corrupt or truncated" in problem
-    assert prepared_model(bundled_model_path(), root=root, notify=told.append) == onnx_file
-    assert len(told) == 1 and "corrupt" in told[0]
+    assert problem is not None and "corrupt or truncated" in problem and str(onnx_file) in problem
 
 
 def _unwritable_dir(tmp_path: Path) -> Path:

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from zsearch.config import Settings
+from zsearch.config import Settings, check_engine
 from zsearch.errors import EmptyDatabase, LockBusy, ModelMismatch, NotFound, RecordError, UsageError
 from zsearch.ingest.pipeline import Ingestor, IngestReport, Progress
 from zsearch.ingest.reembed import reembed
@@ -68,7 +68,7 @@ class Library:
         self.store = Store(self.home)
         self._probes: dict[str, tuple[float, Any]] = {}
         self.device = device or settings.device
-        self.engine = engine or settings.engine  # torch, onnx, onnx-int8 or auto (zsearch.embedding.engine)
+        self.engine = check_engine(engine) if engine else settings.engine  # zsearch.embedding.engine
         self.max_tokens = max_tokens
         self._embedder: Embedder | None = None
         info = self.store.model_info()
