@@ -119,8 +119,8 @@ class Library:
         ModelMismatch. ``create=False`` (what read commands use) raises NotFound instead of
         creating a database where there is none, so a typo in ``--db`` creates nothing.
         """
-        return cls(Settings.load(db), model=model, device=device, dim=dim, max_tokens=max_tokens, create=create,
-                   engine=engine)
+        return cls(Settings.load(db, engine=engine), model=model, device=device, dim=dim, max_tokens=max_tokens,
+                   create=create, engine=engine)
 
     # -- model ---------------------------------------------------------------------------
     @property
