@@ -115,9 +115,10 @@ def main() -> None:
         commands["zsearch search --engine torch"] = [*search, "--engine", "torch"]
     times: dict[str, list[float]] = {k: [] for k in commands}
     timed(search, env)  # warm the page cache once; not counted
-    for _ in range(args.runs):
+    for n in range(args.runs):
         for name, cmd in commands.items():
             times[name].append(timed(cmd, env))
+        print(f"round {n + 1}: " + ", ".join(f"{k} {v[-1]:.2f}s" for k, v in times.items()), file=sys.stderr)
     med = {k: statistics.median(v) for k, v in times.items()}
     ratio = med["zsearch search (default engine)"] / med["sentence-transformers load + encode"]
     res: dict[str, Any] = {
