@@ -14,6 +14,9 @@ last, so the sidecar is the commit point. A file whose bytes do not match its si
 
 Only :func:`export_onnx` needs torch and transformers (imported inside it); quantisation needs
 ``onnx`` and ``onnxruntime.quantization``. Loading a prepared file needs neither.
+
+A little over 400 lines, kept as one piece: what makes a cached file valid (the key, the
+sidecar, :data:`EXPORT_VERSION`) and the export and quantisation that write it change together.
 """
 
 from __future__ import annotations
