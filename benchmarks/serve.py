@@ -182,6 +182,22 @@ WRITER = textwrap.dedent("""
 """)
 
 
+def cold_cli(db: Path, qs: list[str], runs: int, env: dict) -> dict:
+    """New-process `zsearch search Q --format json`, with the service up and with --no-service (the
+    baseline, in the same run): median and max seconds of ``runs`` each, alternating."""
+    times: dict[str, list[float]] = {"service": [], "no_service": []}
+    for i in range(runs):
+        for key, extra in (("service", []), ("no_service", ["--no-service"])):
+            t0 = time.perf_counter()
+            subprocess.run([sys.executable, "-m", "zsearch", "search", qs[i % len(qs)], "--db", str(db), "--format",
+                            "json", *extra], env=env, check=True, capture_output=True)
+            times[key].append(time.perf_counter() - t0)
+    out = {k: {"median_s": round(sorted(v)[len(v) // 2], 3), "max_s": round(max(v), 3), "runs": len(v)}
+           for k, v in times.items()}
+    out["ratio"] = round(out["no_service"]["median_s"] / out["service"]["median_s"], 1)
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--papers", type=int, default=1000, help="SciFact abstracts in the database (default 1000)")
@@ -189,6 +205,8 @@ def main() -> None:
     ap.add_argument("--duration", type=float, default=60.0, help="seconds per measurement (default 60)")
     ap.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "zsearch-bench-serve")
     ap.add_argument("--json", type=Path, help="also write the figures here")
+    ap.add_argument("--cold", type=int, default=7, help="new-process CLI searches with the service up, and without (default 7 each)")
+    ap.add_argument("--skip-load", action="store_true", help="only the cold CLI runs (no baselines, no load)")
     ap.add_argument("--baseline", type=Path, help=argparse.SUPPRESS)  # internal: the baseline, in a fresh process
     ap.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -205,7 +223,7 @@ def main() -> None:
 
     # each in a fresh process, as the service is (not this one, which may have just ingested the
     # corpus); on the main thread, as a script runs it, and on a worker thread, as the service does
-    for key, extra in (("in_process", []), ("in_process_worker", ["--worker"])):
+    for key, extra in (() if args.skip_load else (("in_process", []), ("in_process_worker", ["--worker"]))):
         print(f"{key} baseline, {args.duration:.0f} s ...", flush=True)
         out = subprocess.run([sys.executable, __file__, "--baseline", str(work), "--duration", str(args.duration),
                               *extra], env=env, check=True, capture_output=True, text=True).stdout
@@ -224,6 +242,15 @@ def main() -> None:
                 raise SystemExit(f"zsearch serve exited: {svc.stderr.read()}")
             time.sleep(0.2)
         results["service_start_s"] = round(time.perf_counter() - t0, 1)
+        if args.cold:
+            results["cold_cli"] = cold_cli(work, qs, args.cold, env)
+            c = results["cold_cli"]
+            print(f"new-process `zsearch search`: {c['service']['median_s']} s with the service, "
+                  f"{c['no_service']['median_s']} s with --no-service ({c['ratio']}x), median of {args.cold}", flush=True)
+        if args.skip_load:
+            if args.json:
+                args.json.write_text(json.dumps(results, indent=2) + "\n")
+            return
         print(f"service up in {results['service_start_s']} s; {args.clients} clients, {args.duration:.0f} s ...",
               flush=True)
         results["service"] = load(work, qs, args.clients, args.duration)

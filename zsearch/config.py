@@ -3,6 +3,12 @@
 The data directory is ``--db PATH``, else ``ZSEARCH_HOME``, else the platform's user
 data dir (``platformdirs.user_data_dir("zsearch")``). ``config.toml`` is read from the
 data directory, then from ``ZSEARCH_CONFIG`` if set.
+
+A database in object storage (``--db s3://bucket/prefix``, ``gs://``, ``az://``) keeps its
+tables there and its local state (writer lock, commit journal, saved searches, search
+log, service socket, ``config.toml``) in a local *state directory*:
+``$ZSEARCH_STATE_DIR/<scheme>/<bucket>/<prefix>``, else the same under
+``platformdirs.user_state_dir("zsearch")/remote`` (docs/scale.md).
 """
 
 from __future__ import annotations
@@ -59,7 +65,50 @@ def default_cache_dir() -> Path:
     return Path(platformdirs.user_cache_dir("zsearch", appauthor=False))
 
 
+# URI schemes LanceDB opens in object storage (https://docs.lancedb.com/storage/configuration)
+REMOTE_SCHEMES = ("s3", "gs", "az")
+
+
+def remote_uri(db: str | os.PathLike[str] | None) -> str | None:
+    """``s3://bucket/prefix`` (or gs://, az://) when ``db`` names object storage, else None.
+
+    A ``Path`` made from such a URI has lost a slash (``s3:/bucket/prefix``, what a ``--db``
+    option typed as a path hands over): it is recognised and mended.
+
+    >>> remote_uri("s3://lab/papers/"), remote_uri(Path("gs://lab/db")), remote_uri("/data/db")
+    ('s3://lab/papers', 'gs://lab/db', None)
+    """
+    if db is None:
+        return None
+    text = os.fspath(db)
+    for scheme in REMOTE_SCHEMES:
+        for head in (f"{scheme}://", f"{scheme}:/"):
+            if text.startswith(head):
+                rest = text[len(head):].strip("/")
+                if not rest:
+                    raise UsageError(f"{text!r} names no bucket: give --db {scheme}://BUCKET/PREFIX")
+                return f"{scheme}://{rest}"
+    return None
+
+
+def state_dir(uri: str) -> Path:
+    """The local directory that holds a remote database's lock, journal and saved searches."""
+    base = os.environ.get("ZSEARCH_STATE_DIR")
+    if base:
+        root = Path(base).expanduser()
+    else:
+        import platformdirs
+
+        root = Path(platformdirs.user_state_dir("zsearch", appauthor=False)) / "remote"
+    scheme, rest = uri.split("://", 1)
+    return root / scheme / Path(*[part for part in rest.split("/") if part not in ("", ".", "..")])
+
+
 def resolve_home(db: str | os.PathLike[str] | None) -> Path:
+    """The local data directory of ``db`` (for a remote database: its state directory)."""
+    uri = remote_uri(db if db else os.environ.get("ZSEARCH_HOME"))
+    if uri:
+        return state_dir(uri)
     return Path(db).expanduser() if db else default_home()
 
 
@@ -128,17 +177,19 @@ class Settings:
     engine: str = DEFAULTS["engine"][1]
     review_dir: str | None = None
     raw: dict[str, Any] = field(default_factory=dict)  # the whole merged config file
+    db_uri: str | None = None  # the tables' object-storage URI; None: they live in home/lancedb
 
     @classmethod
     def load(cls, db: str | os.PathLike[str] | None = None, **flags: Any) -> "Settings":
         """Merge flag > environment > config file > default for every setting."""
         home = resolve_home(db)
+        db_uri = remote_uri(db if db else os.environ.get("ZSEARCH_HOME"))
         file_cfg: dict[str, Any] = {}
         file_cfg.update(_read_toml(home / "config.toml"))
         if os.environ.get("ZSEARCH_CONFIG"):
             file_cfg.update(_read_toml(Path(os.environ["ZSEARCH_CONFIG"]).expanduser()))
         values: dict[str, Any] = {}
-        names = {f.name for f in fields(cls)} - {"home", "raw"}
+        names = {f.name for f in fields(cls)} - {"home", "raw", "db_uri"}
         for name in names:
             env, default = DEFAULTS.get(name, (None, None))
             if flags.get(name) is not None:
@@ -150,7 +201,7 @@ class Settings:
             else:
                 values[name] = default
         values["engine"] = check_engine(values["engine"])
-        return cls(home=home, raw=file_cfg, **values)
+        return cls(home=home, db_uri=db_uri, raw=file_cfg, **values)
 
 
 def check_engine(name: str | None) -> str:

@@ -34,6 +34,7 @@ from zsearch.search.filters import Filters, where_of
 from zsearch.search.pipeline import hybrid_search
 from zsearch.store.commit import COMMIT_JOURNAL
 from zsearch.store.migrate import JOURNAL, finish_interrupted_switch
+from zsearch.store.remote import need_local
 from zsearch.store.schema import HEAD_COLUMNS, PAPER_COLUMNS, row_to_paper
 from zsearch.store.tables import Store
 
@@ -50,6 +51,9 @@ PROBE_SECONDS = 1.0
 ZOTERO_STATE = "zotero-state.json"
 # How long a search caught by a reembed's table switch waits for it to end before reading again.
 SWITCH_WAIT_SECONDS = 5.0
+# Queries in one search_many from which the warm index (zsearch.store.memory) is loaded before
+# they run rather than in the background: loading 5,000 papers costs about what 20 cold queries save.
+WARM_BATCH = 20
 
 
 class Library:
@@ -59,14 +63,19 @@ class Library:
                  dim: int | None = None, max_tokens: int | None = None, create: bool = True,
                  engine: str | None = None):
         self.settings = settings
-        self.home = settings.home
-        if not create and not (self.home / "lancedb").is_dir():
+        self.home = settings.home  # local: for a database in object storage, its state directory
+        self.uri = settings.db_uri
+        if not create and not self.uri and not (self.home / "lancedb").is_dir():
                 raise NotFound(f"no zsearch database at {self.home}",
                            hint="check --db or $ZSEARCH_HOME; `zsearch ingest …` creates one")
         self.home.mkdir(parents=True, exist_ok=True)
         self._settle_interrupted_writes()
-        self.store = Store(self.home)
+        self.store = Store(self.home, self.uri)
+        if not create and self.uri and not self.store.exists:
+            raise NotFound(f"no zsearch database at {self.uri}",
+                           hint="check --db or $ZSEARCH_HOME; `zsearch ingest …` creates one")
         self._probes: dict[str, tuple[float, Any]] = {}
+        self._searches = 0
         self.device = device or settings.device
         self.engine = check_engine(engine) if engine else settings.engine  # zsearch.embedding.engine
         self.max_tokens = max_tokens
@@ -103,7 +112,7 @@ class Library:
         try:
             with writer_lock(self.home, wait=0, purpose="zsearch recovery"):
                 finish_interrupted_switch(self.home)  # a reembed killed mid-switch is completed first
-                Store(self.home).recover()
+                Store(self.home, self.uri).recover()
         except LockBusy:
             pass
 
@@ -150,6 +159,25 @@ class Library:
         """
         with self.lock(wait=self._lock_wait(), purpose="zsearch ingest"):
             return self.ingestor.ingest(items, progress=progress, batch_size=batch_size)
+
+    def ingest_on_ray(self, kind: str, files: Sequence[str | Path], address: str = "local", *,
+                      progress: Progress | None = None, batch_size: int | None = None,
+                      task_papers: int | None = None) -> IngestReport:
+        """Ingest ``pubmed-xml`` or ``arxiv-dump`` files with parsing and embedding as Ray tasks (``--ray``).
+
+        ``address``: ``local`` (start Ray here), ``auto``, ``HOST:PORT`` or ``ray://HOST:10001``.
+        This process folds, detects changes and commits once per batch, as :meth:`ingest_papers`
+        does, so the rows stored are the same (zsearch.ingest.distributed).
+        """
+        from zsearch.ingest import distributed as dist
+
+        spec = dist.ModelSpec(self.model_name, self.dim, self.max_tokens, self.device)
+        if batch_size is None and not os.environ.get("ZSEARCH_WRITE_BATCH"):
+            batch_size = dist.RAY_BATCH
+        with self.lock(wait=self._lock_wait(), purpose=f"zsearch ingest {kind} --ray"), dist.ray_cluster(address):
+            encode = dist.RayEncode(spec, task_papers or dist.TASK_PAPERS)
+            ingestor = Ingestor(self.store, lambda: self.embedder, encode=encode)
+            return ingestor.ingest(dist.items_on_ray(kind, files), progress=progress, batch_size=batch_size)
 
     def ingest_pdfs(self, paths: Sequence[str | Path], *, progress: Progress | None = None,
                     ocr: bool = True) -> IngestReport:
@@ -277,6 +305,9 @@ class Library:
         qvecs: list[Any] = [None] * len(queries)
         if cfg.mode != "bm25":
             qvecs = list(self.embedder.encode_queries(list(queries)))
+        if self._searches or len(queries) > 1:  # a process that searches again: hold the tables in memory
+            self.store.keep_warm(block=len(queries) >= WARM_BATCH)
+        self._searches += 1
         try:
             return [hybrid_search(self.store, qv, q, k=k, where=sql, config=cfg, reranker=reranker)
                     for q, qv in zip(queries, qvecs)]
@@ -299,8 +330,14 @@ class Library:
         deadline = time.monotonic() + SWITCH_WAIT_SECONDS
         while (is_locked(self.home) or (self.home / JOURNAL).exists()) and time.monotonic() < deadline:
             time.sleep(0.05)
-        self.store = Store(self.home)
+        self.store = Store(self.home, self.uri)
+        self._searches = 0
         return True
+
+    def keep_warm(self, *, block: bool = False) -> None:
+        """Hold the papers' vectors in memory for fast repeated searches (the search service
+        does; a Library does it from its second search on). zsearch.store.memory."""
+        self.store.keep_warm(block=block)
 
     def default_config(self) -> "SearchConfig":
         """DEFAULT_CONFIG; its no-sentence twin for a database with no sentence vectors at all
@@ -363,7 +400,7 @@ class Library:
         """Counts by source, passages, model, size on disk — without loading the model."""
         st = self.store
         info = st.model_info()
-        out: dict[str, Any] = {"database": str(self.home), "papers": 0, "by_source": {}, "chunks": 0,
+        out: dict[str, Any] = {"database": self.uri or str(self.home), "papers": 0, "by_source": {}, "chunks": 0,
                                "model": info[0] if info else None, "dim": info[1] if info else None,
                                "table_version": st.version(), "disk_bytes": 0}
         if not st.exists:
@@ -387,6 +424,7 @@ class Library:
     def reembed(self, model: str, *, dim: int | None = None, max_tokens: int | None = None, keep_old: bool = False,
                 trust_remote_code: bool | None = None, progress: Progress | None = None) -> Any:
         """Re-embed every paper with ``model`` (``zsearch reembed``); returns a ReembedReport."""
+        need_local(self.uri, "reembed (it switches tables by renaming their directories)")
         with self.lock(wait=self._lock_wait(), purpose=f"zsearch reembed --model {model}"):
             return reembed(self.home, model, dim=dim, device=self.device, max_tokens=max_tokens, keep_old=keep_old,
                            trust_remote_code=trust_remote_code, progress=progress)

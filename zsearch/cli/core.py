@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, Optional
 import typer
 
 from zsearch.cli import DB_OPTION_HELP, app, check_format, err, ingest_app, line, plain, show_progress, write_records
+from zsearch.cli.serve import logging_asked, search_body, via_service
 
 if TYPE_CHECKING:
     from zsearch.library import IngestReport, Library
@@ -156,6 +157,9 @@ def render_hits(hits: list[Any]) -> None:
     out.print(table)
 
 
+SEARCH_COLUMNS = ["rank", "score", "id", "year", "title", "authors", "doi", "url", "source"]
+
+
 @app.command()
 def search(
     query: Optional[str] = typer.Argument(None, help="A research question or keywords (or use --queries)."),
@@ -178,6 +182,7 @@ def search(
     queries: Optional[str] = typer.Option(None, "--queries", help="Run one query per line of FILE ('-' = stdin; JSONL lines may set id, k, filters); the model loads once; writes JSONL."),
     log: Optional[Path] = typer.Option(None, "--log", help="Append a record of this search to a search log (JSONL)."),
     review: Optional[Path] = typer.Option(None, "--review", help="Review directory: every run is logged there (default $ZSEARCH_REVIEW_DIR)."),
+    no_service: bool = typer.Option(False, "--no-service", help="Run in this process even when a zsearch service is up for the database."),
     engine: Optional[str] = typer.Option(None, "--engine", help=ENGINE_HELP),
 ) -> None:
     """Hybrid search: dense vectors + BM25 full text, fused; optional cross-encoder rerank.
@@ -191,6 +196,23 @@ def search(
         from zsearch.errors import UsageError
 
         raise UsageError("give a query, or --queries FILE")
+    if query is not None and queries is None and not logging_asked(log, review):
+        body = search_body(query, db=db, k=k, mode=mode, rerank=rerank, rerank_top=rerank_top, year=year,
+                           source=source, category=category, author=author, since=since)
+        reply = via_service(db, "POST", "/api/search", body, no_service=no_service) if body else None
+        if reply is not None:  # the service answered: print what the in-process path prints
+            if fmt == "json":
+                sys.stdout.write(reply.text)
+                sys.stdout.flush()
+                return
+            from zsearch.papers.model import Hit
+
+            hits = [Hit(**d) for d in reply.json()]
+            if fmt == "table":
+                render_hits(hits)
+            else:
+                write_records(hit_records(hits), fmt, columns=SEARCH_COLUMNS)
+            return
     from zsearch.search.config import rerank_choice
     from zsearch.search.filters import Filters
     filters = Filters.build(year=year, source=source, category=category, author=author, since=since)
@@ -212,8 +234,7 @@ def search(
     if fmt == "table":
         render_hits(hits)
     else:
-        cols = ["rank", "score", "id", "year", "title", "authors", "doi", "url", "source"]
-        write_records(hit_records(hits), fmt, columns=cols)
+        write_records(hit_records(hits), fmt, columns=SEARCH_COLUMNS)
 
 
 @app.command()
@@ -222,17 +243,29 @@ def show(
     db: Optional[Path] = typer.Option(None, "--db", help=DB_OPTION_HELP),
     fmt: str = typer.Option("table", "--format", help="table or json."),
     full_text: bool = typer.Option(False, "--full-text", help="Also print the full text."),
+    no_service: bool = typer.Option(False, "--no-service", help="Run in this process even when a zsearch service is up for the database."),
 ) -> None:
     """Show one paper: metadata, abstract, and where it came from."""
     check_format(fmt, ("table", "json"))
-    lib = open_library(db)
-    p = lib.get(paper_id)
-    d = p.to_dict()
-    if not full_text:
-        d.pop("full_text")
-    if fmt == "json":
-        sys.stdout.write(json.dumps(d, ensure_ascii=False, indent=2) + "\n")
-        return
+    from zsearch.serve.client import paper_path
+
+    reply = via_service(db, "GET", paper_path(paper_id, full_text=full_text), no_service=no_service)
+    if reply is not None:
+        if fmt == "json":
+            sys.stdout.write(reply.text)
+            return
+        from zsearch.papers.model import Paper
+
+        p = Paper(**reply.json())
+    else:
+        lib = open_library(db)
+        p = lib.get(paper_id)
+        d = p.to_dict()
+        if not full_text:
+            d.pop("full_text")
+        if fmt == "json":
+            sys.stdout.write(json.dumps(d, ensure_ascii=False, indent=2) + "\n")
+            return
     from zsearch.cli import out
 
     # every field is the source's text: printed as Text, never parsed as rich markup
@@ -257,14 +290,20 @@ def show(
 def stats(
     db: Optional[Path] = typer.Option(None, "--db", help=DB_OPTION_HELP),
     fmt: str = typer.Option("table", "--format", help="table or json."),
+    no_service: bool = typer.Option(False, "--no-service", help="Run in this process even when a zsearch service is up for the database."),
 ) -> None:
     """Papers by source, passages, model, size on disk (does not load the model)."""
     check_format(fmt, ("table", "json"))
     from zsearch.config import Settings
-    from zsearch.library import Library
 
-    lib = Library(Settings.load(db), create=False)
-    s = lib.stats()
+    reply = via_service(db, "GET", "/api/stats", no_service=no_service)
+    if reply is not None:
+        s = reply.json()
+        s["database"] = str(Settings.load(db).home)  # the path as given, as the in-process path prints it
+    else:
+        from zsearch.library import Library
+
+        s = Library(Settings.load(db), create=False).stats()
     if fmt == "json":
         sys.stdout.write(json.dumps(s, indent=2) + "\n")
         return

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from zsearch.cli import DB_OPTION_HELP, app, check_format, err, write_records
+from zsearch.cli.serve import logging_asked, via_service
 from zsearch.errors import UsageError
 
 if TYPE_CHECKING:
@@ -83,6 +84,7 @@ def cluster(
     method: str | None = typer.Option(None, "--method", help="Vector preparation: centered (default), plain, pca-whiten, hybrid."),
     log: Path | None = typer.Option(None, "--log", help=LOG_HELP),
     review: Path | None = typer.Option(None, "--review", help=REVIEW_HELP),
+    no_service: bool = typer.Option(False, "--no-service", help="Run in this process even when a zsearch service is up for the database."),
 ) -> None:
     """Cluster search results (or --ids, or --all) into labelled themes with KMeans.
 
@@ -91,13 +93,30 @@ def cluster(
     Example: zsearch cluster "long covid fatigue" --top 50 --k auto --report r.md --plot p.png
     """
     check_format(fmt)
+    kk = parse_k(k)
+    if ids is None and report is None and plot is None and fmt in ("json", "table") and not logging_asked(log, review):
+        from zsearch.serve.client import MAX_K
+
+        body = {"question": question, "top": top, "k": kk, "all": all_papers, "where": where, "seed": seed,
+                "method": method}
+        reply = via_service(db, "POST", "/api/cluster", body, no_service=no_service) if top <= MAX_K else None
+        if reply is not None:
+            if fmt == "json":
+                sys.stdout.write(reply.text)
+                return
+            from types import SimpleNamespace
+
+            d = reply.json()
+            themes = [SimpleNamespace(**{f: v for f, v in t.items() if f != "papers"}) for t in d["themes"]]
+            papers = {p["id"]: SimpleNamespace(**p) for t in d["themes"] for p in t["papers"]}
+            render_themes(SimpleNamespace(k=d["k"], k_reason=d["k_reason"], themes=themes), papers)
+            return
     from zsearch.review.export import CLUSTER_COLUMNS
     from zsearch.review.report import write_cluster_outputs
     from zsearch.review.searchlog import log_run
     from zsearch.review.select import cluster_selection
     from zsearch.review.selection_files import cluster_json, cluster_records
 
-    kk = parse_k(k)
     lib = _open(db)
     run = cluster_selection(lib, question=question, top=top, ids_file=ids, all_papers=all_papers, where=where,
                             k=kk, seed=seed, method=method)

@@ -17,6 +17,8 @@ if TYPE_CHECKING:
     from zsearch.library import IngestReport
 
 FORMAT_HELP = "Summary format: table (stderr) or json (stdout)."
+RAY_HELP = ("Parse and embed as Ray tasks: ADDRESS is `local` (start Ray on this machine), `auto` "
+            "(the cluster `ray start` joined here), HOST:PORT or ray://HOST:10001. Commits stay in this process.")
 MAX_HELP = "Stop after N records (default: all)."
 
 
@@ -132,19 +134,23 @@ def ingest_arxiv_dump(
     file: Path = typer.Argument(..., help="arXiv metadata snapshot (JSON lines, .json/.jsonl, plain or .gz)."),
     db: Optional[Path] = typer.Option(None, "--db", help=DB_OPTION_HELP),
     fmt: str = typer.Option("table", "--format", help=FORMAT_HELP),
+    ray: Optional[str] = typer.Option(None, "--ray", metavar="ADDRESS", help=RAY_HELP),
 ) -> None:
     """Ingest the arXiv metadata snapshot (Kaggle `arxiv-metadata-oai-snapshot.json`), streamed.
 
     Safe to interrupt and re-run: stored records are matched by arXiv id, unchanged ones are
     skipped without re-embedding. A malformed line is reported as FILE:LINE and skipped.
+    With --ray the embedding runs as Ray tasks (docs/scale.md).
     """
     check_format(fmt, ("table", "json"))
     from zsearch.sources.dumps import read_arxiv_dump
 
-    items = read_arxiv_dump(file)
     lib = open_library(db, lock="zsearch ingest arxiv-dump")
     with progress_bar("ingest arxiv-dump", None, unit="records") as advance:
-        report = lib.ingest_papers(items, progress=advance)
+        if ray:
+            report = lib.ingest_on_ray("arxiv-dump", [file], ray, progress=advance)
+        else:
+            report = lib.ingest_papers(read_arxiv_dump(file), progress=advance)
     _finish(report, fmt)
 
 
@@ -153,11 +159,13 @@ def ingest_pubmed_xml(
     files: list[Path] = typer.Argument(..., help="PubMed baseline/update files (.xml or .xml.gz), applied in order."),
     db: Optional[Path] = typer.Option(None, "--db", help=DB_OPTION_HELP),
     fmt: str = typer.Option("table", "--format", help=FORMAT_HELP),
+    ray: Optional[str] = typer.Option(None, "--ray", metavar="ADDRESS", help=RAY_HELP),
 ) -> None:
     """Ingest PubMed baseline and update files, streamed at constant memory.
 
     `<DeleteCitation>` entries remove those papers; a later file's version of a record
     replaces the earlier one. Give files in NLM's order (baseline, then updates).
+    With --ray each file is parsed, and the papers embedded, as Ray tasks (docs/scale.md).
     """
     check_format(fmt, ("table", "json"))
     from zsearch.errors import NotFound
@@ -168,5 +176,8 @@ def ingest_pubmed_xml(
             raise NotFound(f"no such file: {f}")
     lib = open_library(db, lock="zsearch ingest pubmed-xml")
     with progress_bar("ingest pubmed-xml", None, unit="records") as advance:
-        report = lib.ingest_papers(read_pubmed_files(files), progress=advance)
+        if ray:
+            report = lib.ingest_on_ray("pubmed-xml", files, ray, progress=advance)
+        else:
+            report = lib.ingest_papers(read_pubmed_files(files), progress=advance)
     _finish(report, fmt)

@@ -68,11 +68,17 @@ def write_batch() -> int:
 
 
 class Ingestor:
-    """Writes papers into a :class:`Store`, loading the embedder (``embedder()``) only when needed."""
+    """Writes papers into a :class:`Store`, loading the embedder (``embedder()``) only when needed.
 
-    def __init__(self, store: Store, embedder: Callable[[], Encoder]):
+    ``encode`` turns the papers of a batch that need embedding into rows: :func:`embed_papers`
+    in this process, or zsearch.ingest.distributed.RayEncode on a Ray cluster. Folding,
+    change detection and the commit stay here either way.
+    """
+
+    def __init__(self, store: Store, embedder: Callable[[], Encoder], encode: Callable[..., Any] = embed_papers):
         self.store = store
         self.embedder = embedder
+        self.encode = encode
 
     def ingest(self, items: Iterable[Paper | RecordError | Deletion | Unchanged], *, progress: Progress | None = None,
                batch_size: int | None = None) -> IngestReport:
@@ -179,7 +185,7 @@ class Ingestor:
             to_embed.append(p)
         paper_rows, chunk_rows, tokens = ([], [], 0)
         if to_embed:
-            paper_rows, chunk_rows, tokens = embed_papers(self.embedder(), to_embed, old_rows, target_of, now_utc())
+            paper_rows, chunk_rows, tokens = self.encode(self.embedder(), to_embed, old_rows, target_of, now_utc())
         for p in to_embed:
             if target_of.get(p.id):
                 report.updated += 1

@@ -20,6 +20,7 @@ imports LanceDB itself.
 
 from __future__ import annotations
 
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,7 +28,8 @@ import numpy as np
 
 from zsearch.search.config import PASSAGE_DEPTH_FACTOR, SearchConfig
 from zsearch.search.fusion import ranked
-from zsearch.search.sentences import best_sentence, mix
+from zsearch.search.sentences import best_sentences, cosines, mix
+from zsearch.store.memory import WarmIndex
 from zsearch.store.sql import sql_in
 from zsearch.store.tables import Store
 
@@ -47,6 +49,17 @@ class Candidates:
     paper_score: dict[str, float] = field(default_factory=dict)  # dense before the sentence stage
     sentence_score: dict[str, float] = field(default_factory=dict)
     sentence: dict[str, str] = field(default_factory=dict)  # id -> its best sentence
+    # id -> (text(i, j), i, j): where its best sentence's text is, read for the hits only
+    sentence_at: dict[str, tuple[Any, int, int]] = field(default_factory=dict)
+
+    def sentence_of(self, pid: str) -> str | None:
+        """The text of ``pid``'s best sentence, if the sentence stage found one."""
+        if pid not in self.sentence and pid in self.sentence_at:
+            text, i, j = self.sentence_at[pid]
+            found = text(i, j)
+            if found is not None:
+                self.sentence[pid] = found
+        return self.sentence.get(pid)
 
 
 # Papers passing a filter up to which a passage search prefilters on ``paper_id IN (...)``
@@ -93,16 +106,24 @@ def passage_hits(store: Store, qvec: np.ndarray, need: int, where: str | None = 
 
 
 def dense_candidates(store: Store, qvec: np.ndarray, depth: int, where: str | None = None,
-                     *, nprobes: int | None = None, refine: int | None = None) -> Candidates:
-    """Papers by max(cosine to title+abstract vector, cosine to best passage)."""
+                     *, nprobes: int | None = None, refine: int | None = None, warm: WarmIndex | None = None) -> Candidates:
+    """Papers by max(cosine to title+abstract vector, cosine to best passage).
+
+    ``warm``: the warm index (zsearch.store.memory), which answers an unfiltered exact scan
+    itself. An exact scan's paper scores are :func:`~zsearch.search.sentences.cosines` of the
+    vectors read, whichever path read them; an ANN search's are LanceDB's on both paths.
+    """
     c = Candidates()
-    q = store.papers.search(qvec, vector_column_name="vector").distance_type("cosine")
-    q = _tune_ann(q, nprobes, refine)
-    if where:
-        q = q.where(where, prefilter=True)
-    for r in q.select(["id", "_distance"]).limit(depth).to_list():
-        c.dense_score[r["id"]] = 1.0 - float(r["_distance"])
-    if store.count_chunks():
+    if warm is not None and warm.exact and not where:
+        ids, heads = warm.nearest(qvec, depth)
+        scores = cosines(heads, qvec).tolist()
+    else:
+        ids, heads, scores = store.nearest_papers(qvec, depth, where, nprobes=nprobes, refine=refine)
+        if heads is not None:  # an exact scan: scored as the warm index scores it
+            scores = cosines(heads, qvec).tolist()
+    for pid, s in zip(ids, scores):
+        c.dense_score[pid] = float(s)
+    if store.has_passages():
         for r in passage_hits(store, qvec, depth * PASSAGE_DEPTH_FACTOR, where, nprobes=nprobes, refine=refine):
             s = 1.0 - float(r["_distance"])
             pid = r["paper_id"]
@@ -137,19 +158,32 @@ def fts_candidates(store: Store, query: str, depth: int, where: str | None = Non
 def gather(store: Store, qvec: np.ndarray | None, query: str, cfg: SearchConfig, where: str | None,
            depth: int) -> Candidates:
     """Every list ``cfg`` asks for, each to ``depth``."""
+    warm = store.warm()
+    lexical: list[Future[tuple[list[str], dict[str, float]]]] = []
+    if cfg.mode in ("hybrid", "bm25"):  # BM25 runs in LanceDB's threads while the dense search goes on here
+        lexical.append(_POOL.submit(fts_candidates, store, query, depth, where))
+        if cfg.title_field:
+            lexical.append(_POOL.submit(fts_candidates, store, query, depth, where, "title"))
     cand = Candidates()
     if cfg.mode in ("hybrid", "dense") and qvec is not None:
-        cand = dense_candidates(store, qvec, depth, where, **store.ann_params())
-    if cfg.mode in ("hybrid", "bm25"):
-        cand.bm25, cand.bm25_score = fts_candidates(store, query, depth, where)
-        if cfg.title_field:
-            cand.title, cand.title_score = fts_candidates(store, query, depth, where, column="title")
+        cand = dense_candidates(store, qvec, depth, where, warm=warm, **store.ann_params())
+    if lexical:
+        cand.bm25, cand.bm25_score = lexical[0].result()
+        if len(lexical) > 1:
+            cand.title, cand.title_score = lexical[1].result()
     if cfg.mode in ("hybrid", "dense") and qvec is not None and cfg.sentence_weight > 0 and store.has_sentences:
-        sentence_stage(store, qvec, cand, cfg.sentence_weight, depth)
+        sentence_stage(store, qvec, cand, cfg.sentence_weight, depth, warm=warm)
     return cand
 
 
-def sentence_stage(store: Store, qvec: np.ndarray, cand: Candidates, weight: float, depth: int) -> None:
+# Threads for the BM25 queries of searches, run beside their dense search: each thread only
+# waits on LanceDB's own runtime, so this is how many BM25 queries may be in flight at once
+# (two per search; the service runs up to zsearch.serve.app.WORKERS searches at a time).
+_POOL = ThreadPoolExecutor(max_workers=8, thread_name_prefix="zsearch-fts")
+
+
+def sentence_stage(store: Store, qvec: np.ndarray, cand: Candidates, weight: float, depth: int,
+                   warm: WarmIndex | None = None) -> None:
     """Mix each candidate's dense score with its best sentence (zsearch.search.sentences), in place.
 
     Candidates of either list take part: a BM25-only candidate's paper score is its
@@ -159,20 +193,16 @@ def sentence_stage(store: Store, qvec: np.ndarray, cand: Candidates, weight: flo
     ids = list(dict.fromkeys([*cand.dense, *cand.bm25, *cand.title]))
     if not ids:
         return
-    rows = store.vectors_and_sentences(ids)
+    rows = (warm or store).sentence_rows(ids)
     q = np.asarray(qvec, dtype=np.float32)
-    for pid in ids:
-        if pid not in rows:
-            continue
-        head, svecs, sents = rows[pid]
+    heads = cosines(rows.heads, q) if rows.ids else []
+    for i, (pid, best) in enumerate(zip(rows.ids, best_sentences(q, rows.vectors, rows.offsets))):
         paper = cand.dense_score.get(pid)
         if paper is None:
-            paper = float(head @ q)
+            paper = float(heads[i])
         cand.paper_score[pid] = paper
-        best = best_sentence(q, svecs)
         if best is not None:
             cand.sentence_score[pid] = best[0]
-            if best[1] < len(sents):
-                cand.sentence[pid] = sents[best[1]]
+            cand.sentence_at[pid] = (rows.text, i, best[1])
         cand.dense_score[pid] = mix(paper, best[0] if best else None, weight)
     cand.dense = [pid for pid, _ in ranked(cand.dense_score)][:max(depth, len(ids))]

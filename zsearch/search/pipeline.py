@@ -111,9 +111,11 @@ def to_hits(store: Store, ranking: Sequence[tuple[str, float]], cand: Candidates
     paper yet (zsearch.store.tables.commit).
     """
     k = len(ranking) if k is None else k
-    rows = store.get_rows([pid for pid, _ in ranking[:k]], HIT_COLUMNS)
+    warm = store.warm()
+    read = warm.hit_rows if warm is not None else (lambda ids: store.get_rows(ids, HIT_COLUMNS))
+    rows = read([pid for pid, _ in ranking[:k]])
     if len(rows) < min(k, len(ranking)):  # rare: read the rest of the ranking too
-        rows = store.get_rows([pid for pid, _ in ranking], HIT_COLUMNS)
+        rows = read([pid for pid, _ in ranking])
     top = [(pid, s) for pid, s in ranking if pid in rows][:k]
     dense_rank = {pid: i + 1 for i, pid in enumerate(cand.dense)}
     bm25_rank = {pid: i + 1 for i, pid in enumerate(cand.bm25)}
@@ -150,7 +152,7 @@ def to_hits(store: Store, ranking: Sequence[tuple[str, float]], cand: Candidates
                 url=r.get("url"),
                 abstract=r.get("abstract") or "",
                 passage=cand.passage.get(pid),
-                sentence=cand.sentence.get(pid),
+                sentence=cand.sentence_of(pid),
                 scores=scores,
             )
         )

@@ -167,6 +167,7 @@ def create_app(lib: Library, *, token: str | None = None, workers: int = WORKERS
             if info is None or (info[0], info[1]) == (old.model_name, old.dim):
                 return False
             state["lib"] = Library(old.settings, create=False)
+            state["lib"].keep_warm()
             return True
 
     async def on_lib(fn: Callable[..., Any], *args: Any, **kw: Any) -> Any:

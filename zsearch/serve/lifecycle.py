@@ -253,6 +253,7 @@ def warm(lib: Any) -> None:
         lib.search("warm up", k=1)
     except EmptyDatabase:
         pass
+    lib.keep_warm(block=True)  # the tables' vectors in memory (zsearch.store.memory), kept fresh
 
 
 def _announce_when_up(server: Any, listening: Listening, announce: Any) -> None:

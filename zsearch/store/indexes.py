@@ -14,6 +14,7 @@ index.
 
 from __future__ import annotations
 
+import math
 import os
 from datetime import timedelta
 from typing import Any
@@ -29,6 +30,10 @@ ANN_THRESHOLD = 100_000
 # search is >= 0.97 at 100k rows (docs/benchmarks.md, "Search latency").
 ANN_NPROBES = 32
 ANN_REFINE = 10
+# Share of the index's IVF partitions a query probes when that is more than ANN_NPROBES: at
+# 1M papers (~1,005 partitions) the fixed 32 probes gave recall@10 0.56-0.62 and 161 probes
+# (16%) gave 0.91 at 43 ms instead of 34 (docs/benchmarks.md, "One million papers").
+ANN_PROBE_SHARE = 0.16
 # Columns looked up by value: ``id`` (every search's candidates, every ingest's stored rows)
 # and the identifier columns of zsearch.papers.identity (every ingest batch's folding).
 IDENTIFIER_COLUMNS = ("id", "arxiv_id", "pmid", "doi", "path")
@@ -108,6 +113,16 @@ def ensure_vector_index(papers: Any, threshold: int | None = None, *, force: boo
     papers.create_index("vector", config=IvfRq(distance_type="cosine", num_partitions=parts),
                         replace=True, name=VECTOR_INDEX)
     return True
+
+
+def ann_nprobes(indexed_rows: int) -> int:
+    """Partitions a vector query probes: :data:`ANN_NPROBES`, or :data:`ANN_PROBE_SHARE` of the
+    ``sqrt(rows)`` partitions :func:`ensure_vector_index` builds, whichever is more.
+
+    >>> ann_nprobes(100_000), ann_nprobes(1_010_000), ann_nprobes(37_000_000)
+    (51, 161, 974)
+    """
+    return max(ANN_NPROBES, math.ceil(ANN_PROBE_SHARE * max(1, round(indexed_rows ** 0.5))))
 
 
 def index_stats(papers: Any) -> dict[str, Any]:
