@@ -136,7 +136,8 @@ class OnnxRunner:
 
     # -- what the embedder asks ----------------------------------------------------------
     def default_token_budget(self) -> int:
-        return DEFAULT_TOKEN_BUDGET  # 4k measured fastest for ONNX Runtime too (scratch/h-onnx exp_tune)
+        # the CPU default swept for torch (batching.DEFAULT_TOKEN_BUDGET); not swept again for ONNX Runtime
+        return DEFAULT_TOKEN_BUDGET
 
     @property
     def exact_length_from(self) -> int | None:
