@@ -57,12 +57,13 @@ def choose_engine(engine: str | None, profile: Profile, device: str | None) -> s
     the CPU here); one the model cannot take falls back to torch with a one-line warning.
     """
     name = requested_engine(engine)
-    on_cpu = device == "cpu" or (device in AUTO_DEVICES and not gpu_visible())
+    cpu_only = device not in AUTO_DEVICES and all(d.strip() == "cpu" for d in str(device).split(","))
+    on_cpu = cpu_only or (device in AUTO_DEVICES and not gpu_visible())
     if name == "auto":
         return "onnx" if profile.onnx and on_cpu and onnx_refusal(profile) is None else "torch"
     if name == "torch":
         return name
-    if device not in AUTO_DEVICES and device != "cpu":
+    if device not in AUTO_DEVICES and not cpu_only:
         raise UsageError(f"--engine {name} runs on the CPU, not {device}", hint="drop --device, or use --engine torch")
     why = onnx_refusal(profile)
     if why:
