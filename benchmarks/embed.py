@@ -153,7 +153,7 @@ def cpu_part(args: argparse.Namespace) -> dict[str, Any]:
 
     if args.threads:
         torch.set_num_threads(args.threads)
-    emb = load_embedder("minilm", device="cpu")
+    emb = load_embedder("minilm", device="cpu", engine="torch")  # the torch path it measures
     res: dict[str, Any] = {"device": "cpu", "threads": torch.get_num_threads(), "model": emb.model_id}
     sci = scifact_texts(args.limit)
     log(f"scifact: {len(sci)} abstracts")

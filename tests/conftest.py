@@ -14,10 +14,14 @@ SPECTER_QUERY = "document-level representation learning using citation-informed 
 
 
 @pytest.fixture(autouse=True)
-def _private_home(tmp_path, monkeypatch):
-    """No test touches the user's real data directory or inherits their settings."""
+def _private_home(tmp_path, tmp_path_factory, monkeypatch):
+    """No test touches the user's real data or cache directory or inherits their settings.
+
+    The cache (the ONNX export of the bundled model) is shared by the session: exported once.
+    """
     monkeypatch.setenv("ZSEARCH_HOME", str(tmp_path / "zsearch-home"))
-    for var in ("ZSEARCH_MODEL", "ZSEARCH_CONFIG", "ZSEARCH_REVIEW_DIR"):
+    monkeypatch.setenv("ZSEARCH_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "zsearch-cache"))
+    for var in ("ZSEARCH_MODEL", "ZSEARCH_CONFIG", "ZSEARCH_REVIEW_DIR", "ZSEARCH_ENGINE"):
         monkeypatch.delenv(var, raising=False)
 
 

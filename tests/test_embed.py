@@ -146,7 +146,7 @@ def minilm() -> Embedder:
     import torch
 
     torch.set_num_threads(1)  # 2 cores shared by several test processes (see tests/tinymodels.py)
-    return load_embedder("minilm", device="cpu")
+    return load_embedder("minilm", device="cpu", engine="torch")  # .model: the SentenceTransformer
 
 
 def test_minilm_properties(minilm: Embedder) -> None:

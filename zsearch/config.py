@@ -34,8 +34,14 @@ DEFAULTS: dict[str, tuple[str, Any]] = {
     "ncbi_api_key": ("ZSEARCH_NCBI_API_KEY", None),
     "ncbi_email": ("ZSEARCH_NCBI_EMAIL", None),
     "device": ("ZSEARCH_DEVICE", None),  # None: cuda when available, else cpu
+    # auto: ONNX Runtime on the CPU for BERT-like short-context profiles (the bundled MiniLM),
+    # torch on a GPU and for long-context models (issue 14: same vectors, cosine >= 0.9999,
+    # 1.6x the documents/s of sentence-transformers and no torch import for a query)
+    "engine": ("ZSEARCH_ENGINE", "auto"),
     "review_dir": ("ZSEARCH_REVIEW_DIR", None),
 }
+# the engine setting's choices (zsearch.embedding.engine says what each runs)
+ENGINES = ("auto", "torch", "onnx", "onnx-int8")
 
 
 def default_home() -> Path:
@@ -46,6 +52,17 @@ def default_home() -> Path:
     import platformdirs
 
     return Path(platformdirs.user_data_dir("zsearch", appauthor=False))
+
+
+def default_cache_dir() -> Path:
+    """Where zsearch keeps files it can rebuild (exported ONNX models): ``ZSEARCH_CACHE_DIR``,
+    else the platform's user cache dir (``platformdirs.user_cache_dir("zsearch")``)."""
+    env = os.environ.get("ZSEARCH_CACHE_DIR")
+    if env:
+        return Path(env).expanduser()
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("zsearch", appauthor=False))
 
 
 # URI schemes LanceDB opens in object storage (https://docs.lancedb.com/storage/configuration)
@@ -157,6 +174,7 @@ class Settings:
     ncbi_api_key: str | None = None
     ncbi_email: str | None = None
     device: str | None = None
+    engine: str = DEFAULTS["engine"][1]
     review_dir: str | None = None
     raw: dict[str, Any] = field(default_factory=dict)  # the whole merged config file
     db_uri: str | None = None  # the tables' object-storage URI; None: they live in home/lancedb
@@ -182,4 +200,13 @@ class Settings:
                 values[name] = file_cfg[name]
             else:
                 values[name] = default
+        values["engine"] = check_engine(values["engine"])
         return cls(home=home, db_uri=db_uri, raw=file_cfg, **values)
+
+
+def check_engine(name: str | None) -> str:
+    """``name`` (lower-cased) if it is one of :data:`ENGINES`, else a :class:`UsageError` listing them."""
+    engine = (name or DEFAULTS["engine"][1]).strip().lower()
+    if engine not in ENGINES:
+        raise UsageError(f"unknown engine {engine!r}; choose one of: {', '.join(ENGINES)}")
+    return engine

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from zsearch.config import Settings
+from zsearch.config import Settings, check_engine
 from zsearch.errors import EmptyDatabase, LockBusy, ModelMismatch, NotFound, RecordError, UsageError
 from zsearch.ingest.pipeline import Ingestor, IngestReport, Progress
 from zsearch.ingest.reembed import reembed
@@ -60,7 +60,8 @@ class Library:
     """A zsearch database: papers, their vectors, and the model that made them."""
 
     def __init__(self, settings: Settings, *, model: str | None = None, device: str | None = None,
-                 dim: int | None = None, max_tokens: int | None = None, create: bool = True):
+                 dim: int | None = None, max_tokens: int | None = None, create: bool = True,
+                 engine: str | None = None):
         self.settings = settings
         self.home = settings.home  # local: for a database in object storage, its state directory
         self.uri = settings.db_uri
@@ -76,6 +77,7 @@ class Library:
         self._probes: dict[str, tuple[float, Any]] = {}
         self._searches = 0
         self.device = device or settings.device
+        self.engine = check_engine(engine) if engine else settings.engine  # zsearch.embedding.engine
         self.max_tokens = max_tokens
         self._embedder: Embedder | None = None
         info = self.store.model_info()
@@ -116,7 +118,8 @@ class Library:
 
     @classmethod
     def open(cls, db: str | Path | None = None, *, model: str | None = None, device: str | None = None,
-             dim: int | None = None, max_tokens: int | None = None, create: bool = True) -> "Library":
+             dim: int | None = None, max_tokens: int | None = None, create: bool = True,
+             engine: str | None = None) -> "Library":
         """Open (or create) the database in ``db``, ``$ZSEARCH_HOME`` or the user data dir.
 
         ``model`` names an embedding profile or sentence-transformers model (``dim``: a
@@ -125,7 +128,8 @@ class Library:
         ModelMismatch. ``create=False`` (what read commands use) raises NotFound instead of
         creating a database where there is none, so a typo in ``--db`` creates nothing.
         """
-        return cls(Settings.load(db), model=model, device=device, dim=dim, max_tokens=max_tokens, create=create)
+        return cls(Settings.load(db, engine=engine), model=model, device=device, dim=dim, max_tokens=max_tokens,
+                   create=create, engine=engine)
 
     # -- model ---------------------------------------------------------------------------
     @property
@@ -133,7 +137,8 @@ class Library:
         if self._embedder is None:
             from zsearch.embedding.embedder import load_embedder
 
-            emb = load_embedder(self.model_name, device=self.device, dim=self.dim, max_tokens=self.max_tokens)
+            emb = load_embedder(self.model_name, device=self.device, dim=self.dim, max_tokens=self.max_tokens,
+                                engine=self.engine)
             self.store.ensure(emb.model_id, emb.dim)
             self._embedder = emb
         return self._embedder

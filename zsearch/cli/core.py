@@ -17,10 +17,14 @@ from zsearch.cli.serve import logging_asked, search_body, via_service
 if TYPE_CHECKING:
     from zsearch.library import IngestReport, Library
 
+# --engine (zsearch.embedding.engine): which runtime embeds; the vectors are the same either way
+ENGINE_HELP = ("Embedding runtime: auto (ONNX Runtime on the CPU for minilm, else torch), torch, onnx or onnx-int8 "
+               "(default: $ZSEARCH_ENGINE, the `engine` setting, else auto).")
+
 
 def open_library(db: Optional[Path], model: Optional[str] = None, *, lock: str | None = None,
                  wait: float | None = None, dim: int | None = None, max_tokens: int | None = None,
-                 device: str | None = None, create: bool | None = None) -> "Library":
+                 device: str | None = None, create: bool | None = None, engine: str | None = None) -> "Library":
     """Open the database; ``lock="zsearch ingest …"`` also holds the writer lock until the command ends.
 
     Writers (ingest, refresh) take turns: a second one waits ``wait`` seconds (default
@@ -32,7 +36,7 @@ def open_library(db: Optional[Path], model: Optional[str] = None, *, lock: str |
 
     # only writers create a database; a read command on a path with none exits 3 (not found)
     create = bool(lock) if create is None else create
-    lib = Library.open(db, model=model, dim=dim, max_tokens=max_tokens, device=device, create=create)
+    lib = Library.open(db, model=model, dim=dim, max_tokens=max_tokens, device=device, create=create, engine=engine)
     if lock:
         from zsearch.cli import command_resources
         from zsearch.ops.lock import writer_lock
@@ -95,6 +99,7 @@ def ingest_pdf(
     dim: Optional[int] = typer.Option(None, "--dim", help="Output dimension for a new database, from those the model offers."),
     max_tokens: Optional[int] = typer.Option(None, "--max-tokens", help="Context to embed a paper whole in (default: the model's)."),
     device: Optional[str] = typer.Option(None, "--device", help="cpu, cuda, cuda:1, … (default: every GPU, else the CPU)."),
+    engine: Optional[str] = typer.Option(None, "--engine", help=ENGINE_HELP),
     fmt: str = typer.Option("table", "--format", help="Summary format: table (stderr) or json (stdout)."),
     wait: Optional[float] = typer.Option(None, "--wait", help="Seconds to wait if another ingest or refresh is writing (default $ZSEARCH_LOCK_WAIT or 0)."),
     log: Optional[Path] = typer.Option(None, "--log", help="Append a record of this run to a search log (JSONL)."),
@@ -113,7 +118,8 @@ def ingest_pdf(
     from zsearch.sources.pdf.reader import iter_pdf_paths
 
     files = list(iter_pdf_paths(paths))
-    lib = open_library(db, model, lock="zsearch ingest pdf", wait=wait, dim=dim, max_tokens=max_tokens, device=device)
+    lib = open_library(db, model, lock="zsearch ingest pdf", wait=wait, dim=dim, max_tokens=max_tokens, device=device,
+                       engine=engine)
     with progress_bar("ingest pdf", len(files)) as advance:
         report = lib.ingest_pdfs(files, progress=advance, ocr=ocr)
     from zsearch.review.searchlog import log_run
@@ -177,6 +183,7 @@ def search(
     log: Optional[Path] = typer.Option(None, "--log", help="Append a record of this search to a search log (JSONL)."),
     review: Optional[Path] = typer.Option(None, "--review", help="Review directory: every run is logged there (default $ZSEARCH_REVIEW_DIR)."),
     no_service: bool = typer.Option(False, "--no-service", help="Run in this process even when a zsearch service is up for the database."),
+    engine: Optional[str] = typer.Option(None, "--engine", help=ENGINE_HELP),
 ) -> None:
     """Hybrid search: dense vectors + BM25 full text, fused; optional cross-encoder rerank.
 
@@ -209,7 +216,7 @@ def search(
     from zsearch.search.config import rerank_choice
     from zsearch.search.filters import Filters
     filters = Filters.build(year=year, source=source, category=category, author=author, since=since)
-    lib = open_library(db)
+    lib = open_library(db, engine=engine)
     name = rerank_choice(rerank, lib.settings.rerank)
     config = lib.default_config().replace(mode=mode, rerank=name or None)
     if queries is not None:

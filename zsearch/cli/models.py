@@ -1,4 +1,4 @@
-"""``zsearch models`` (embedding profiles) and ``zsearch reembed`` (switch a database's model)."""
+"""``zsearch models`` (embedding profiles), ``models prepare`` (the ONNX file ahead of time) and ``zsearch reembed``."""
 
 from __future__ import annotations
 
@@ -44,15 +44,26 @@ def model_rows() -> list[dict[str, Any]]:
     return rows
 
 
-@app.command("models")
+models_app = typer.Typer(
+    help="List the embedding model profiles; `models prepare` exports a model for the ONNX engine.",
+    invoke_without_command=True,
+)
+app.add_typer(models_app, name="models")
+
+
+@models_app.callback()
 def models(
+    ctx: typer.Context,
     fmt: str = typer.Option("table", "--format", help="Output format: table, json, jsonl or csv."),
 ) -> None:
     """List the embedding model profiles: license, dimensions, context, local availability.
 
     Any other sentence-transformers model works too: pass its hub name or a local directory
-    to --model. Nothing is downloaded by this command.
+    to --model. Nothing is downloaded by this command. `zsearch models prepare` exports the
+    ONNX file the default engine runs, ahead of the first search.
     """
+    if ctx.invoked_subcommand is not None:
+        return
     check_format(fmt)
     rows = model_rows()
     if fmt != "table":
@@ -72,6 +83,46 @@ def models(
         "zembed-1 is CC-BY-NC-4.0 (non-commercial). Other models: --model ORG/NAME or --model PATH. "
         "Weights are read from the Hugging Face cache ($HF_HOME)."
     )
+
+
+@models_app.command("prepare")
+def prepare(
+    model: str = typer.Option("minilm", "--model", help="Profile, hub name or local path of a BERT-like model."),
+    engine: str = typer.Option("onnx", "--engine", help="onnx (fp32) or onnx-int8 (the quantised variant)."),
+    fmt: str = typer.Option("table", "--format", help="table (a line on stdout) or json."),
+) -> None:
+    """Export (or check) the ONNX file a model runs with under --engine onnx, and print where it is.
+
+    The file is exported once into the user cache ($ZSEARCH_CACHE_DIR, else the platform's
+    cache dir), in a folder named by the hash of the model's weights; a corrupt file is
+    exported again. Without it, the first search or ingest on the CPU exports it.
+
+    Example: zsearch models prepare --engine onnx-int8
+    """
+    import json
+    import time
+
+    from zsearch.embedding.onnx_export import prepared_model, read_spec
+    from zsearch.embedding.profiles import resolve_profile
+    from zsearch.embedding.weights import locate_or_download
+    from zsearch.errors import UsageError
+
+    check_format(fmt, ("table", "json"))
+    if engine not in ("onnx", "onnx-int8"):
+        raise UsageError(f"--engine {engine}: prepare makes files for onnx or onnx-int8")
+    profile = resolve_profile(model)
+    src = locate_or_download(profile)
+    read_spec(src)  # a model the engine does not run: one clear error before any work
+    t0 = time.perf_counter()
+    path = prepared_model(src, int8=engine == "onnx-int8", verify="full", notify=lambda m: err.print(plain(m), soft_wrap=True))
+    info = {"model": profile.model_id, "engine": engine, "path": str(path), "bytes": path.stat().st_size,
+            "seconds": round(time.perf_counter() - t0, 2)}
+    if fmt == "json":
+        sys.stdout.write(json.dumps(info, indent=2) + "\n")
+        return
+    sys.stdout.write(f"{path}\n")
+    err.print(plain(f"{profile.model_id} ({engine}, {info['bytes'] / 1e6:.1f} MB) is ready; "
+                    f"checked in {info['seconds']:.1f}s"))
 
 
 @app.command("reembed")

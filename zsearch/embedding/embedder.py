@@ -9,31 +9,40 @@ coordinator; each concern has its own module:
 * :mod:`~zsearch.embedding.weights` — where its weights are (bundle, path, hub cache, download);
 * :mod:`~zsearch.embedding.tokens` — the exact token ids (prompts, specials, suffix), windows;
 * :mod:`~zsearch.embedding.batching` — token-budget batches, replicas, out-of-memory back-off;
-* a runner (:mod:`~zsearch.embedding.runner_torch` today) — one padded batch through the model.
+* :mod:`~zsearch.embedding.engine` — which runtime runs the model (``--engine``);
+* a runner — one padded batch through the model: :mod:`~zsearch.embedding.runner_torch`
+  (sentence-transformers) or :mod:`~zsearch.embedding.runner_onnx` (ONNX Runtime, no torch).
 
 Speed (docs/models.md): texts are tokenised once, by us, in a background thread that runs
 ahead of the model, sorted by length and grouped into batches under a token budget, and each
 batch goes straight into the model's modules. The Embedder meets its runner only through
-:class:`Runner`, so importing this module never imports torch.
+:class:`Runner`, so importing this module never imports torch; nor does loading a model
+with the ONNX engine.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 import numpy as np
 
 from zsearch.embedding.batching import Budget, run_batches
+from zsearch.embedding.engine import choose_engine
+from zsearch.embedding.onnx_export import OnnxUnavailable
 from zsearch.embedding.profiles import LONG_CONTEXT_TOKENS, Profile, output_dim, resolve_profile
+from zsearch.embedding.runner_onnx import OnnxRunner
 from zsearch.embedding.runner_torch import TorchRunner, resolve_devices
 from zsearch.embedding.tokens import Tokens
 from zsearch.embedding.weights import env_true, load_projection, locate_or_download
 from zsearch.errors import UsageError
 
+log = logging.getLogger(__name__)
+
 
 class Runner(Protocol):
-    """What an :class:`Embedder` needs of a model runtime (torch today; ONNX Runtime next).
+    """What an :class:`Embedder` needs of a model runtime (torch or ONNX Runtime).
 
     The model: its Hugging Face ``tokenizer``, the ``devices`` it runs on (one replica each;
     batches are shared among them), the longest input it takes (``max_seq_length``, ``None``:
@@ -64,7 +73,7 @@ class Embedder:
     """A loaded model with zsearch's tokenisation, batching and windows.
 
     Use :func:`load_embedder` to make one. Attributes the library relies on: ``model_id``,
-    ``dim``, ``max_tokens``, ``long_context``, ``profile``.
+    ``dim``, ``max_tokens``, ``long_context``, ``profile``, ``engine``.
     """
 
     def __init__(
@@ -79,6 +88,8 @@ class Embedder:
     ):
         self.runner = runner
         self.profile = profile
+        # which runtime: "torch", "onnx" or "onnx-int8" (zsearch.embedding.engine)
+        self.engine = ("onnx-int8" if runner.int8 else "onnx") if isinstance(runner, OnnxRunner) else "torch"
         self.model_id = profile.model_id
         self.model_path = model_path
         self.tokenizer = runner.tokenizer
@@ -236,6 +247,7 @@ def load_embedder(
     max_tokens: int | None = None,
     token_budget: int | None = None,
     trust_remote_code: bool | None = None,
+    engine: str | None = None,
 ) -> Embedder:
     """Load a profile (``minilm``, ``zembed-1``, ``qwen3-embedding-4b``…) or any model by hub name or path.
 
@@ -244,17 +256,28 @@ def load_embedder(
     model offers. ``max_tokens``: context to use (default: the profile's). ``token_budget``:
     padded tokens per forward batch (default: 4k on CPU, sized from free memory on a GPU).
     ``trust_remote_code``: run a model's own Python code (zembed-1's profile sets it; for other
-    models pass it or set ``ZSEARCH_TRUST_REMOTE_CODE=1``).
+    models pass it or set ``ZSEARCH_TRUST_REMOTE_CODE=1``). ``engine``: ``auto`` (default:
+    ``$ZSEARCH_ENGINE``, else ``auto``), ``torch``, ``onnx`` or ``onnx-int8``
+    (:mod:`zsearch.embedding.engine`); an ONNX engine that cannot serve the model here (a
+    read-only cache, a model it does not run) falls back to torch with a one-line warning.
 
     Raises :class:`ModelLoadError` at once (no hang) when the weights are neither bundled, a
     local path, in the hub cache, nor downloadable.
     """
     profile = resolve_profile(name)
     path = locate_or_download(profile)
-    devices = resolve_devices(device)
-    if trust_remote_code is None:
-        trust_remote_code = profile.trust_remote_code or env_true("ZSEARCH_TRUST_REMOTE_CODE")
-    runner = TorchRunner.load(path, profile, devices, trust_remote_code)
+    chosen = choose_engine(engine, profile, device)
+    runner: Runner | None = None
+    if chosen != "torch":
+        try:
+            runner = OnnxRunner.load(path, int8=chosen == "onnx-int8")
+        except OnnxUnavailable as exc:
+            log.warning("the ONNX engine cannot run %s here (%s); using torch", profile.model_id, exc)
+    if runner is None:
+        devices = resolve_devices(device)
+        if trust_remote_code is None:
+            trust_remote_code = profile.trust_remote_code or env_true("ZSEARCH_TRUST_REMOTE_CODE")
+        runner = TorchRunner.load(path, profile, devices, trust_remote_code)
     return Embedder(
         runner, profile, dim=dim, max_tokens=max_tokens, token_budget=token_budget, model_path=path
     )

@@ -1,0 +1,169 @@
+"""The ONNX Runtime runner: a BERT-like model's exported graph, run on the CPU with no torch.
+
+It implements what :class:`zsearch.embedding.embedder.Embedder` asks of a runner (see
+``embedder.Runner``) with onnxruntime, tokenizers and numpy only: the model's own
+``tokenizer.json`` behind a small adapter that answers the calls
+:mod:`zsearch.embedding.tokens` makes of a Hugging Face tokenizer, the graph exported by
+:mod:`zsearch.embedding.onnx_export`, and the pooling (mean or CLS, then L2-normalise) that
+sentence-transformers' Pooling and Normalize modules do, in numpy. Vectors match the torch
+runner's to cosine >= 0.9999 (tests/test_onnx.py), so a database made by either serves both.
+
+``onnxruntime`` and ``tokenizers`` are imported inside functions, when a model loads.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from zsearch.embedding.batching import DEFAULT_TOKEN_BUDGET, pad_batch
+from zsearch.embedding.onnx_export import ModelSpec, prepared_model, read_spec
+from zsearch.embedding.tokens import choose_prompts
+
+
+class FastTokenizer:
+    """A ``tokenizers.Tokenizer`` that answers what zsearch asks of a Hugging Face tokenizer.
+
+    ``tok(text_or_texts, add_special_tokens=..., return_offsets_mapping=...)`` returns
+    ``{"input_ids": ..., "offset_mapping": ...}`` (one list for one text), never truncated or
+    padded (transformers' fast tokenizer turns both off per call the same way); plus
+    ``decode`` and the special token ids.
+    """
+
+    def __init__(self, spec: ModelSpec, input_names: Sequence[str]):
+        from tokenizers import Tokenizer
+
+        tdir = spec.transformer_dir
+        self._tok = Tokenizer.from_file(str(tdir / "tokenizer.json"))
+        self._tok.no_padding()  # tokenizer.json may pin both (MiniLM's: padding and truncation at 128)
+        self._tok.no_truncation()
+        self._lower = spec.do_lower_case  # sentence-transformers' Transformer lowercases first
+        cfg: dict[str, Any] = {}
+        for name in ("special_tokens_map.json", "tokenizer_config.json"):
+            if (tdir / name).is_file():
+                cfg.update(json.loads((tdir / name).read_text(encoding="utf-8")))
+        self.padding_side = str(cfg.get("padding_side", "right"))
+        self.model_input_names = list(input_names)
+        self.pad_token_id = self._special_id(cfg.get("pad_token"))
+        self.eos_token_id = self._special_id(cfg.get("eos_token"))
+        self.unk_token_id = self._special_id(cfg.get("unk_token"))
+
+    def _special_id(self, token: Any) -> int | None:
+        if isinstance(token, dict):  # {"content": "[PAD]", ...}
+            token = token.get("content")
+        return self._tok.token_to_id(token) if isinstance(token, str) else None
+
+    def __call__(self, text: str | Sequence[str], add_special_tokens: bool = True,
+                 return_offsets_mapping: bool = False, **_ignored: Any) -> dict[str, Any]:
+        one = isinstance(text, str)
+        texts = [text] if one else list(text)
+        if self._lower:
+            texts = [t.lower() for t in texts]
+        encs = self._tok.encode_batch(texts, add_special_tokens=add_special_tokens)
+        out: dict[str, Any] = {"input_ids": [list(e.ids) for e in encs]}
+        if return_offsets_mapping:
+            out["offset_mapping"] = [list(e.offsets) for e in encs]
+        return {k: v[0] for k, v in out.items()} if one else out
+
+    def encode(self, text: str, add_special_tokens: bool = True) -> list[int]:
+        return self(text, add_special_tokens=add_special_tokens)["input_ids"]
+
+    def decode(self, ids: Sequence[int], skip_special_tokens: bool = False) -> str:
+        return self._tok.decode(list(ids), skip_special_tokens=skip_special_tokens)
+
+
+def physical_cores() -> int:
+    """Physical cores this process may run on (hyperthread siblings counted once)."""
+    try:
+        cpus = os.sched_getaffinity(0)
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, (os.cpu_count() or 2) // 2)
+    cores = set()
+    for c in cpus:
+        try:
+            cores.add(Path(f"/sys/devices/system/cpu/cpu{c}/topology/thread_siblings_list").read_text().strip())
+        except OSError:
+            cores.add(str(c))
+    return max(1, len(cores))
+
+
+def make_session(path: str | Path, threads: int | None = None) -> Any:
+    """A CPU session: every graph optimisation, ``threads`` intra-op threads (default: the cores)."""
+    import onnxruntime as ort
+
+    so = ort.SessionOptions()
+    so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    so.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    so.intra_op_num_threads = threads or physical_cores()
+    so.inter_op_num_threads = 1
+    so.log_severity_level = 3  # errors only: no warnings about unused initialisers on stderr
+    return ort.InferenceSession(str(path), so, providers=["CPUExecutionProvider"])
+
+
+class OnnxRunner:
+    """One ONNX Runtime session over a BERT-like model, on the CPU; see the module docstring."""
+
+    def __init__(self, spec: ModelSpec, onnx_path: Path, *, threads: int | None = None, int8: bool = False):
+        self.spec = spec
+        self.onnx_path = onnx_path
+        self.int8 = int8
+        self.session = make_session(onnx_path, threads)
+        self.input_names = [i.name for i in self.session.get_inputs()]
+        self.tokenizer = FastTokenizer(spec, self.input_names)
+        self.devices = ["cpu"]
+        self.max_seq_length: int | None = spec.max_seq_length
+        self.native_dim = spec.dim
+        self.prompts = choose_prompts(*_prompts(spec.model_dir))
+        self.suffix_ids: list[int] = []  # read_spec admits sentence-transformers' own Transformer only
+        pad = self.tokenizer.pad_token_id
+        self._pad_id = int(pad if pad is not None else 0)
+        self._left = self.tokenizer.padding_side == "left"
+
+    @classmethod
+    def load(cls, path: str, *, int8: bool = False, root: Path | None = None) -> OnnxRunner:
+        """The runner for the model in ``path``, its ONNX file exported first if the cache lacks it.
+
+        Raises :class:`~zsearch.embedding.onnx_export.OnnxUnavailable` (a model the engine does
+        not run, a cache it cannot write).
+        """
+        spec = read_spec(path)
+        return cls(spec, prepared_model(path, int8=int8, root=root), int8=int8)
+
+    # -- what the embedder asks ----------------------------------------------------------
+    def default_token_budget(self) -> int:
+        # the CPU default swept for torch (batching.DEFAULT_TOKEN_BUDGET); not swept again for ONNX Runtime
+        return DEFAULT_TOKEN_BUDGET
+
+    @property
+    def exact_length_from(self) -> int | None:
+        return None
+
+    def forward(self, batch_ids: list[list[int]], *, prompt_length: int = 0, replica: int = 0) -> np.ndarray:
+        """One padded batch through the graph: pooled (and normalised) float32 vectors, native dim."""
+        input_ids, mask = pad_batch(batch_ids, self._pad_id, left=self._left)
+        feeds = {"input_ids": input_ids, "attention_mask": mask, "token_type_ids": np.zeros_like(input_ids)}
+        hidden = self.session.run(None, {n: feeds[n] for n in self.input_names})[0]
+        if self.spec.pooling == "cls":
+            first = mask.argmax(axis=1)  # each row's first real token (0 unless padded on the left)
+            pooled = hidden[np.arange(len(mask)), first].astype(np.float32)
+        else:  # sentence-transformers' mean pooling: sum of unmasked token states / their count
+            m = mask.astype(np.float32)
+            pooled = np.einsum("bld,bl->bd", hidden.astype(np.float32, copy=False), m)
+            pooled /= np.maximum(m.sum(axis=1, keepdims=True), 1e-9)
+        if self.spec.normalize:
+            pooled /= np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
+        return pooled
+
+
+def _prompts(model_dir: Path) -> tuple[dict[str, str] | None, str | None]:
+    """The ``prompts`` and ``default_prompt_name`` of config_sentence_transformers.json."""
+    path = model_dir / "config_sentence_transformers.json"
+    if not path.is_file():
+        return None, None
+    cfg = json.loads(path.read_text(encoding="utf-8"))
+    return cfg.get("prompts") or None, cfg.get("default_prompt_name")
