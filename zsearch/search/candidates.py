@@ -20,6 +20,7 @@ imports LanceDB itself.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -170,12 +171,16 @@ def gather(store: Store, qvec: np.ndarray | None, query: str, cfg: SearchConfig,
     cand = Candidates()
     if cfg.mode in ("hybrid", "dense") and qvec is not None:
         cand = dense_candidates(store, qvec, depth, where, warm=warm, **store.ann_params())
+    sentences = cfg.mode in ("hybrid", "dense") and qvec is not None and cfg.sentence_weight > 0 and store.has_sentences
+    done: list[str] = []
+    if sentences and warm is not None and lexical:  # from memory, while the BM25 queries run
+        done = score_sentences(store, qvec, cand, cfg.sentence_weight, list(cand.dense), warm)
     if lexical:
         cand.bm25, cand.bm25_score = lexical[0].result()
         if len(lexical) > 1:
             cand.title, cand.title_score = lexical[1].result()
-    if cfg.mode in ("hybrid", "dense") and qvec is not None and cfg.sentence_weight > 0 and store.has_sentences:
-        sentence_stage(store, qvec, cand, cfg.sentence_weight, depth, warm=warm)
+    if sentences:
+        sentence_stage(store, qvec, cand, cfg.sentence_weight, depth, warm=warm, done=done)
     return cand
 
 
@@ -186,16 +191,27 @@ _POOL = ThreadPoolExecutor(max_workers=8, thread_name_prefix="zsearch-fts")
 
 
 def sentence_stage(store: Store, qvec: np.ndarray, cand: Candidates, weight: float, depth: int,
-                   warm: WarmIndex | None = None) -> None:
+                   warm: WarmIndex | None = None, done: Sequence[str] = ()) -> None:
     """Mix each candidate's dense score with its best sentence (zsearch.search.sentences), in place.
 
     Candidates of either list take part: a BM25-only candidate's paper score is its
     vector's cosine (filled in, so the fusion compares like with like). ``cand.dense`` is
-    re-ranked by the mixed score.
+    re-ranked by the mixed score. ``done``: candidates already scored by :func:`score_sentences`
+    (the warm path scores the dense ones while the BM25 queries run).
     """
     ids = list(dict.fromkeys([*cand.dense, *cand.bm25, *cand.title]))
     if not ids:
         return
+    skip = set(done)
+    score_sentences(store, qvec, cand, weight, [pid for pid in ids if pid not in skip], warm)
+    cand.dense = [pid for pid, _ in ranked(cand.dense_score)][:max(depth, len(ids))]
+
+
+def score_sentences(store: Store, qvec: np.ndarray, cand: Candidates, weight: float, ids: Sequence[str],
+                    warm: WarmIndex | None = None) -> list[str]:
+    """The sentence stage's scores of ``ids`` (each scored once: its dense score becomes the mix); returns them."""
+    if not ids:
+        return []
     rows = (warm or store).sentence_rows(ids)
     q = np.asarray(qvec, dtype=np.float32)
     heads = cosines(rows.heads, q) if rows.ids else []
@@ -208,4 +224,4 @@ def sentence_stage(store: Store, qvec: np.ndarray, cand: Candidates, weight: flo
             cand.sentence_score[pid] = best[0]
             cand.sentence_at[pid] = (rows.text, i, best[1])
         cand.dense_score[pid] = mix(paper, best[0] if best else None, weight)
-    cand.dense = [pid for pid, _ in ranked(cand.dense_score)][:max(depth, len(ids))]
+    return list(ids)
