@@ -59,6 +59,40 @@ def _quiet_lance() -> None:
     os.environ.setdefault("LANCE_LOG", "error")
 
 
+# The package of LanceDB's generated REST-namespace client: `import lancedb` imports it whole
+# (`lance_namespace` imports its models, and the package's __init__ imports every API class),
+# 1.4 of `import lancedb`'s 2.4 s here (`python -X importtime -c "import lancedb"`), for remote
+# catalogs zsearch never opens.
+REST_CLIENT = "lance_namespace_urllib3_client"
+
+
+def _defer_rest_client() -> None:
+    """Register :data:`REST_CLIENT` as a package whose own __init__ runs on first use.
+
+    Its submodules (the models ``lance_namespace`` imports) load as usual through the
+    package's ``__path__``; the first attribute read on the package itself runs its real
+    ``__init__``, so a caller that does use the client gets all of it. Nothing happens when the
+    package is already imported or not installed.
+    """
+    import importlib.util
+    import sys
+
+    if REST_CLIENT in sys.modules:
+        return
+    spec = importlib.util.find_spec(REST_CLIENT)
+    if spec is None or spec.loader is None or not spec.submodule_search_locations:
+        return
+    mod = importlib.util.module_from_spec(spec)
+
+    def load(attr: str) -> Any:
+        mod.__dict__.pop("__getattr__", None)
+        spec.loader.exec_module(mod)  # type: ignore[union-attr]
+        return getattr(mod, attr)
+
+    mod.__getattr__ = load  # type: ignore[attr-defined]
+    sys.modules[REST_CLIENT] = mod
+
+
 def check_model(info: tuple[str, int], model_id: str, dim: int, home: Path) -> None:
     stored_id, stored_dim = info
     if stored_id != model_id or stored_dim != dim:
@@ -81,6 +115,7 @@ class Store(Scans, WarmStore, WriteAPI):
 
     def __init__(self, home: Path, uri: str | None = None):
         _quiet_lance()
+        _defer_rest_client()
         import lancedb
 
         self.home = Path(home)
