@@ -34,7 +34,7 @@ import numpy as np
 from zsearch.store.schema import HIT_COLUMNS, dequantize
 
 # Most memory a warm index may take, in MB (int8 sentence vectors, float32 paper vectors and
-# the hit columns as Arrow). 100,000 SciFact-like abstracts take ~650 MB; 1,000 MB keeps a
+# the hit columns as Arrow). 110,000 abstracts take 783 MB (benchmarks/warm.py); 1,000 MB keeps a
 # service on a laptop with 8 GB well inside it. $ZSEARCH_WARM_MB overrides; 0 turns it off.
 WARM_BUDGET_MB = 1000
 # Shortest time between two rebuilds, in seconds: an ingest commits every few seconds, and a
