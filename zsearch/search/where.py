@@ -12,6 +12,7 @@ runs what it accepts on a real table.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import fields
 
 from zsearch.errors import UsageError
@@ -82,18 +83,18 @@ class _Where:
     def expr(self, depth: int) -> str:
         if depth > MAX_WHERE_DEPTH:
             self.fail("too deeply nested")
-        parts = [self.conj(depth)]
-        while self.peek("OR"):
-            self.i += 1
-            parts.append(self.conj(depth))
-        return " OR ".join(parts)
+        return self.chain("OR", self.conj, depth)
 
     def conj(self, depth: int) -> str:
-        parts = [self.neg(depth)]
-        while self.peek("AND"):
+        return self.chain("AND", self.neg, depth)
+
+    def chain(self, word: str, operand: Callable[[int], str], depth: int) -> str:
+        """``operand (word operand)*``, joined again with ``word``."""
+        parts = [operand(depth)]
+        while self.peek(word):
             self.i += 1
-            parts.append(self.neg(depth))
-        return " AND ".join(parts)
+            parts.append(operand(depth))
+        return f" {word} ".join(parts)
 
     def neg(self, depth: int) -> str:
         if self.peek("NOT"):
