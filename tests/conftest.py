@@ -47,16 +47,32 @@ def copy_db(pdf_db, tmp_path):
     return dst
 
 
-def scifact_sample(n: int) -> list[str]:
-    """The first ``n`` SciFact records of tests/data/embed as "title\n\ntext"."""
+def scifact_records(n: int, start: int = 0) -> list[dict]:
+    """``n`` SciFact records of tests/data/embed/scifact_sample.jsonl from line ``start`` on."""
     out = []
     with (DATA / "embed" / "scifact_sample.jsonl").open(encoding="utf-8") as fh:
-        for line in fh:
-            rec = json.loads(line)
-            out.append(f"{rec['title']}\n\n{rec['text']}")
+        for i, line in enumerate(fh):
+            if i < start:
+                continue
+            out.append(json.loads(line))
             if len(out) == n:
                 break
     return out
+
+
+def scifact_sample(n: int) -> list[str]:
+    """The first ``n`` SciFact records of tests/data/embed as "title\n\ntext"."""
+    return [f"{rec['title']}\n\n{rec['text']}" for rec in scifact_records(n)]
+
+
+def scifact_papers(n: int, start: int = 0, *, years: bool = False) -> list:
+    """``n`` SciFact records from line ``start`` on as Papers (``beir:scifact:ID``); ``years``: each
+    gets a year 2000-2019 by its line number (something for filters to pass or not)."""
+    from zsearch.papers.model import Paper
+
+    return [Paper(id=f"beir:scifact:{rec['_id']}", source="beir", title=rec["title"], abstract=rec["text"],
+                  year=2000 + (start + i) % 20 if years else None)
+            for i, rec in enumerate(scifact_records(n, start))]
 
 
 def run_cli(args: list[str], capsys) -> tuple[int, str, str]:

@@ -13,10 +13,9 @@ import numpy as np
 import pytest
 from tinymodels import hf_cache, tiny_zembed_dir  # noqa: F401 - fixtures
 
-from tests.conftest import DATA
+from tests.conftest import scifact_papers
 from zsearch.ingest.sentences import MAX_SENTENCES, paper_sentences, split_sentences
 from zsearch.library import Library
-from zsearch.papers.model import Paper
 from zsearch.search.config import DEFAULT_CONFIG, NO_SENTENCE_CONFIG, SearchConfig
 from zsearch.search.sentences import best_sentence, mix
 
@@ -75,17 +74,6 @@ def test_config_checks_the_sentence_weight() -> None:
 
 
 # -- ingest and search with the bundled model ----------------------------------------------
-
-
-def scifact_papers(n: int) -> list[Paper]:
-    out = []
-    with (DATA / "embed" / "scifact_sample.jsonl").open(encoding="utf-8") as fh:
-        for line in fh:
-            rec = json.loads(line)
-            out.append(Paper(id=f"beir:scifact:{rec['_id']}", source="beir", title=rec["title"], abstract=rec["text"]))
-            if len(out) == n:
-                break
-    return out
 
 
 @pytest.fixture(scope="module")

@@ -7,13 +7,13 @@ and one that holds the tables in memory, and asks for equal Hits, scores include
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from tests.conftest import scifact_papers
 from zsearch.library import Library
 from zsearch.papers.model import Paper
 from zsearch.search.config import DEFAULT_CONFIG, NO_SENTENCE_CONFIG
@@ -21,29 +21,14 @@ from zsearch.search.pipeline import hybrid_search
 from zsearch.store import memory
 from zsearch.store.tables import Store
 
-DATA = Path(__file__).parent / "data"
 QUERIES = ["vitamin D deficiency", "stem cell differentiation", "tumour suppression in mice",
            "antibiotic resistance", "neural network", "insulin signalling and obesity"]
-
-
-def scifact_papers(start: int, n: int) -> list[Paper]:
-    out = []
-    with (DATA / "embed" / "scifact_sample.jsonl").open(encoding="utf-8") as fh:
-        for i, line in enumerate(fh):
-            if i < start:
-                continue
-            rec = json.loads(line)
-            out.append(Paper(id=f"beir:scifact:{rec['_id']}", source="beir", title=rec["title"], abstract=rec["text"],
-                             year=2000 + i % 20))
-            if len(out) == n:
-                break
-    return out
 
 
 @pytest.fixture(scope="module")
 def wdb(tmp_path_factory):  # type: ignore[no-untyped-def]
     db = tmp_path_factory.mktemp("warm") / "db"
-    Library.open(db).ingest_papers(scifact_papers(0, 80))
+    Library.open(db).ingest_papers(scifact_papers(80, years=True))
     return db
 
 
@@ -94,7 +79,7 @@ def test_the_warm_index_follows_a_commit_from_another_writer(wdb, tmp_path, monk
     before = reader.store.warm()
     assert before is not None and len(before.ids) == 80
 
-    new = scifact_papers(100, 1)[0]
+    new = scifact_papers(1, 100, years=True)[0]
     Library.open(db).ingest_papers([new])  # another Library: its own Store and tables
     query = new.title
     deadline = time.monotonic() + 20
@@ -140,11 +125,11 @@ def test_a_library_warms_up_from_its_second_search(wdb) -> None:  # type: ignore
 
 
 def test_equal_bm25_scores_rank_by_id_every_time(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    same = scifact_papers(0, 1)[0]
+    same = scifact_papers(1, years=True)[0]
     twins = [Paper(id=f"beir:scifact:twin{n}", source="beir", title=same.title, abstract=same.abstract)
              for n in (3, 1, 4, 2)]
     lib = Library.open(tmp_path / "db")
-    lib.ingest_papers([*twins, *scifact_papers(1, 6)])
+    lib.ingest_papers([*twins, *scifact_papers(6, 1, years=True)])
     runs = {tuple(h.id for h in lib.search(same.title, k=4, config=DEFAULT_CONFIG.replace(mode="bm25")))
             for _ in range(8)}
     assert runs == {("beir:scifact:twin1", "beir:scifact:twin2", "beir:scifact:twin3", "beir:scifact:twin4")}
