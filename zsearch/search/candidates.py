@@ -30,6 +30,7 @@ import numpy as np
 from zsearch.search.config import PASSAGE_DEPTH_FACTOR, SearchConfig
 from zsearch.search.fusion import ranked
 from zsearch.search.sentences import best_sentences, cosines, mix
+from zsearch.store.indexes import tune_ann
 from zsearch.store.memory import WarmIndex
 from zsearch.store.sql import sql_in
 from zsearch.store.tables import Store
@@ -52,6 +53,7 @@ class Candidates:
     sentence: dict[str, str] = field(default_factory=dict)  # id -> its best sentence
     # id -> (text(i, j), i, j): where its best sentence's text is, read for the hits only
     sentence_at: dict[str, tuple[Any, int, int]] = field(default_factory=dict)
+    warm: WarmIndex | None = None  # the warm index the candidates were read from, if any (the hits read it too)
 
     def sentence_of(self, pid: str) -> str | None:
         """The text of ``pid``'s best sentence, if the sentence stage found one."""
@@ -83,7 +85,7 @@ def passage_hits(store: Store, qvec: np.ndarray, need: int, where: str | None = 
     with an exact (flat) search the result is what a prefilter would give.
     """
     def search(limit: int, prefilter: str | None = None) -> list[dict[str, Any]]:
-        q = _tune_ann(store.chunks.search(qvec, vector_column_name="vector").distance_type("cosine"), nprobes, refine)
+        q = tune_ann(store.chunks.search(qvec, vector_column_name="vector").distance_type("cosine"), nprobes, refine)
         if prefilter:
             q = q.where(prefilter, prefilter=True)
         return q.select(["paper_id", "text", "_distance"]).limit(limit).to_list()
@@ -135,15 +137,6 @@ def dense_candidates(store: Store, qvec: np.ndarray, depth: int, where: str | No
     return c
 
 
-def _tune_ann(q: Any, nprobes: int | None, refine: int | None) -> Any:
-    """Apply the ANN search parameters (ignored by LanceDB when the table has no vector index)."""
-    if nprobes:
-        q = q.nprobes(nprobes)
-    if refine:
-        q = q.refine_factor(refine)
-    return q
-
-
 def fts_candidates(store: Store, query: str, depth: int, where: str | None = None,
                    column: str = "fts_text") -> tuple[list[str], dict[str, float]]:
     """BM25 ranking from LanceDB's native full-text index on ``column`` (empty without one)."""
@@ -175,6 +168,7 @@ def gather(store: Store, qvec: np.ndarray | None, query: str, cfg: SearchConfig,
     done: list[str] = []
     if sentences and warm is not None and lexical:  # from memory, while the BM25 queries run
         done = score_sentences(store, qvec, cand, cfg.sentence_weight, list(cand.dense), warm)
+    cand.warm = warm
     if lexical:
         cand.bm25, cand.bm25_score = lexical[0].result()
         if len(lexical) > 1:

@@ -108,10 +108,11 @@ def to_hits(store: Store, ranking: Sequence[tuple[str, float]], cand: Candidates
 
     A candidate whose paper row is not there is skipped, never shown title-less: a passage
     found while a writer is between its passages commit and its papers commit has no
-    paper yet (zsearch.store.tables.commit).
+    paper yet (zsearch.store.tables.commit). The rows come from the warm index the candidates
+    were read from, if any (one snapshot per query), else from LanceDB.
     """
     k = len(ranking) if k is None else k
-    warm = store.warm()
+    warm = cand.warm
     read = warm.hit_rows if warm is not None else (lambda ids: store.get_rows(ids, HIT_COLUMNS))
     rows = read([pid for pid, _ in ranking[:k]])
     if len(rows) < min(k, len(ranking)):  # rare: read the rest of the ranking too

@@ -136,3 +136,12 @@ def index_stats(papers: Any) -> dict[str, Any]:
         except Exception:  # noqa: BLE001 - a stats failure must not break `zsearch stats`
             out[ix.name] = {"type": ix.index_type}
     return out
+
+
+def tune_ann(q: Any, nprobes: int | None, refine: int | None) -> Any:
+    """Apply the ANN search parameters to a vector query (ignored by LanceDB when the table has no vector index)."""
+    if nprobes:
+        q = q.nprobes(nprobes)
+    if refine:
+        q = q.refine_factor(refine)
+    return q

@@ -82,6 +82,34 @@ class SentenceRows:
         return out
 
 
+def vector_arrays(data: Any, *, sentences: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
+    """The vector columns of an Arrow table or record batch of papers, as numpy (never Python lists).
+
+    Returns the paper vectors (float32, rows x dim), each row's number of sentence vectors, the
+    sentence vectors as stored (int8 or float, all rows' one after another) and, when int8,
+    their scales (zsearch.store.schema.quantize). ``sentences=False`` (a table without the
+    sentence columns): no sentence vectors.
+    """
+    def column(name: str) -> Any:
+        col = data.column(name)
+        return col.combine_chunks() if hasattr(col, "combine_chunks") else col
+
+    vec = column("vector")
+    dim = vec.type.list_size
+    heads = vec.flatten().to_numpy(zero_copy_only=False).reshape(-1, dim).astype(np.float32, copy=False)
+    if not sentences:
+        return heads, np.zeros(len(heads), np.int64), np.zeros((0, dim), np.float32), None
+    import pyarrow.compute as pc
+
+    sv = column("sentence_vectors")
+    counts = pc.fill_null(pc.list_value_length(sv), 0).to_numpy(zero_copy_only=False)
+    flat = sv.flatten().flatten().to_numpy(zero_copy_only=False).reshape(-1, dim)
+    scales = None
+    if flat.dtype == np.int8:  # schema 4: int8 rows times their scales
+        scales = column("sentence_scales").flatten().to_numpy(zero_copy_only=False).astype(np.float32, copy=False)
+    return heads, counts, flat, scales
+
+
 class OverBudget(Exception):
     """The table does not fit in the warm index's budget."""
 
@@ -120,9 +148,8 @@ class WarmIndex:
         version = papers.version
         names = papers.schema.names
         has_sent = "sentence_vectors" in names
-        scaled = "sentence_scales" in names
         cols = [*HIT_COLUMNS, "vector", *(["sentences", "sentence_vectors"] if has_sent else []),
-                *(["sentence_scales"] if scaled else [])]
+                *(["sentence_scales"] if "sentence_scales" in names else [])]
         ids: list[str] = []
         heads, svecs, scales, counts, sents, hits = [], [], [], [], [], []
         used = 0
@@ -130,26 +157,17 @@ class WarmIndex:
         for batch in papers.search().select(cols).limit(None).to_batches(LOAD_BATCH):
             if not batch.num_rows:
                 continue
-            dim = batch.schema.field("vector").type.list_size
-            heads.append(batch.column("vector").flatten().to_numpy(zero_copy_only=False).reshape(-1, dim)
-                         .astype(np.float32, copy=False))
-            if has_sent:
-                import pyarrow.compute as pc
-
-                sv = batch.column("sentence_vectors")
-                counts.append(pc.fill_null(pc.list_value_length(sv), 0).to_numpy(zero_copy_only=False))
-                svecs.append(sv.flatten().flatten().to_numpy(zero_copy_only=False).reshape(-1, dim))
-                if scaled:
-                    scales.append(batch.column("sentence_scales").flatten().to_numpy(zero_copy_only=False)
-                                  .astype(np.float32, copy=False))
-                sents.append(batch.column("sentences"))
-            else:
-                counts.append(np.zeros(batch.num_rows, np.int64))
-                sents.append(pa.nulls(batch.num_rows, pa.list_(pa.string())))
+            head, count, flat, scale = vector_arrays(batch, sentences=has_sent)
+            heads.append(head)
+            counts.append(count)
+            svecs.append(flat)
+            if scale is not None:
+                scales.append(scale)
+            sents.append(batch.column("sentences") if has_sent else pa.nulls(batch.num_rows, pa.list_(pa.string())))
             hit = pa.Table.from_batches([batch.select(HIT_COLUMNS)])
             hits.append(hit)
             ids.extend(batch.column("id").to_pylist())
-            used += heads[-1].nbytes + (svecs[-1].nbytes if has_sent else 0) + hit.nbytes + sents[-1].nbytes
+            used += head.nbytes + flat.nbytes + hit.nbytes + sents[-1].nbytes
             # the first batch tells what the whole table would take: a table far over the
             # budget is not read to the end to find out (a 1M-paper table: ~7 GB)
             if used > budget or used / len(ids) * total > budget * 1.1:
@@ -158,7 +176,7 @@ class WarmIndex:
         offsets = np.zeros(len(ids) + 1, np.int64)
         if counts:
             np.cumsum(np.concatenate(counts), out=offsets[1:])
-        flat = np.concatenate(svecs) if svecs else np.zeros((0, dim), np.float32)
+        flat_all = np.concatenate(svecs) if svecs else np.zeros((0, dim), np.float32)
         del svecs  # one copy of the largest part at a time (peak RSS)
         head_mat = np.concatenate(heads) if heads else np.zeros((0, dim), np.float32)
         del heads
@@ -166,7 +184,7 @@ class WarmIndex:
             version,
             ids,
             head_mat,
-            flat,
+            flat_all,
             np.concatenate(scales) if scales else None,
             offsets,
             pa.chunked_array(sents, type=sents[0].type).combine_chunks() if sents else pa.array([], pa.list_(pa.string())),
@@ -272,8 +290,8 @@ class WarmStore:
     def _start_rebuild(self) -> None:
         st = self._warm_state()
         with st["lock"]:
-            if st["loading"] or time.monotonic() - st["last"] < REBUILD_EVERY_SECONDS and st["index"] is not None:
-                return
+            if st["loading"] or (st["last"] and time.monotonic() - st["last"] < REBUILD_EVERY_SECONDS):
+                return  # one load at a time, and a stale or failed one retried at most every few seconds
             st["loading"] = True
         threading.Thread(target=self._rebuild, name="zsearch-warm", daemon=True).start()
 

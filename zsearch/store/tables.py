@@ -29,7 +29,7 @@ from zsearch.papers.identity import key_values, stored_keys
 from zsearch.papers.model import Paper
 from zsearch.store import indexes, migrate, remote, versions
 from zsearch.store.commit import WriteAPI
-from zsearch.store.memory import SentenceRows, WarmStore
+from zsearch.store.memory import SentenceRows, WarmStore, vector_arrays
 from zsearch.store.scans import Scans
 from zsearch.store.schema import (
     CHUNKS,
@@ -290,8 +290,6 @@ class Store(Scans, WarmStore, WriteAPI):
         Python lists would cost more than the search itself. A paper without sentence
         vectors has none (an empty range).
         """
-        import pyarrow.compute as pc
-
         ids = list(dict.fromkeys(ids))
         if not ids or not self.has_sentences:
             return SentenceRows.empty()
@@ -300,19 +298,11 @@ class Store(Scans, WarmStore, WriteAPI):
         tbl = self.papers.search().where(sql_in("id", ids)).select(cols).limit(len(ids)).to_arrow()
         if not tbl.num_rows:
             return SentenceRows.empty()
-        dim = tbl.schema.field("vector").type.list_size
-        heads = tbl.column("vector").combine_chunks().flatten().to_numpy(zero_copy_only=False).reshape(-1, dim)
-        sv = tbl.column("sentence_vectors").combine_chunks()
-        counts = pc.fill_null(pc.list_value_length(sv), 0).to_numpy(zero_copy_only=False)
-        flat = sv.flatten().flatten().to_numpy(zero_copy_only=False).reshape(-1, dim)
-        scales = None
-        if flat.dtype == np.int8:  # schema 4: int8 rows times their scales (zsearch.store.schema.quantize)
-            scales = tbl.column("sentence_scales").combine_chunks().flatten().to_numpy(zero_copy_only=False)
+        heads, counts, flat, scales = vector_arrays(tbl)
         offsets = np.zeros(len(counts) + 1, np.int64)
         np.cumsum(counts, out=offsets[1:])
         texts = tbl.column("sentences").to_pylist()
-        return SentenceRows(tbl.column("id").to_pylist(), heads.astype(np.float32, copy=False),
-                            dequantize(flat, scales, unit=scales is not None), offsets,
+        return SentenceRows(tbl.column("id").to_pylist(), heads, dequantize(flat, scales, unit=scales is not None), offsets,
                             lambda i, j: (texts[i] or [None])[j] if j < len(texts[i] or []) else None)
 
     def get(self, paper_id: str) -> Paper:
@@ -441,11 +431,7 @@ class Store(Scans, WarmStore, WriteAPI):
         100 vectors at random would cost more than the search (137 ms instead of 25 ms at 1M
         papers), and both paths take LanceDB's distances.
         """
-        q = self.papers.search(qvec, vector_column_name="vector").distance_type("cosine")
-        if nprobes:
-            q = q.nprobes(nprobes)
-        if refine:
-            q = q.refine_factor(refine)
+        q = indexes.tune_ann(self.papers.search(qvec, vector_column_name="vector").distance_type("cosine"), nprobes, refine)
         if where:
             q = q.where(where, prefilter=True)
         with_vectors = not nprobes
