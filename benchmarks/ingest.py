@@ -13,6 +13,10 @@ Measures, in one run and on one machine:
 * the cost of the sentence stage (zsearch.ingest.sentences): end-to-end ingest of the same
   SciFact abstracts with sentence vectors switched off and on, alternating runs into fresh
   databases; the ratio on/off is what the sentence stage adds to an ingest;
+* ``endtoend`` (the issue-14 target): a whole ingest of the SciFact abstracts (paper vectors,
+  sentence vectors, indexes, commits) into a fresh database, alternating in the same loop with
+  a plain ``SentenceTransformer.encode`` of the same papers' texts; papers/s over texts/s, best
+  of ``--repeats`` each, wall-clock and by CPU time (all threads of this process);
 * peak RSS of the process after each stage;
 * with ``--ocr``: OCR pages/s (``zsearch.sources.pdf.ocr``, Tesseract) through ``read_pdf``,
   on the shared scans and on ``--ocr-pages`` pages of the shared papers rendered to 200 dpi
@@ -44,7 +48,7 @@ from zsearch.sources.pdf.reader import iter_pdf_paths
 from zsearch.sources.pdf.text import extract_pages
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
-STAGES = ("extraction", "pdfs", "scifact", "embedding", "sentences")
+STAGES = ("extraction", "pdfs", "scifact", "embedding", "sentences", "endtoend")
 
 
 def log(msg: str) -> None:
@@ -244,6 +248,42 @@ def bench_sentences(emb: Any, papers: list[Paper], repeats: int) -> dict[str, An
             "papers_with_sentences": rows[True], "runs_off": runs[False], "runs_on": runs[True]}
 
 
+def bench_endtoend(emb: Any, papers: list[Paper], repeats: int) -> dict[str, Any]:
+    """Whole ingests of ``papers`` and plain encodes of their texts, alternating (best of ``repeats``)."""
+    from sentence_transformers import SentenceTransformer
+
+    from zsearch.embedding.profiles import bundled_model_path
+    from zsearch.library import Library
+
+    texts = [p.document_text for p in papers]
+    plain = SentenceTransformer(bundled_model_path(), device=emb.devices[0])
+    plain.encode(texts[:64])
+    emb.encode_documents(texts[:64])
+    wall: dict[str, list[float]] = {"plain": [], "ingest": []}
+    cpu: dict[str, list[float]] = {"plain": [], "ingest": []}
+    sizes = []
+    for _ in range(repeats):
+        t0, c0 = time.perf_counter(), time.process_time()
+        plain.encode(texts)
+        wall["plain"].append(time.perf_counter() - t0)
+        cpu["plain"].append(time.process_time() - c0)
+        with tempfile.TemporaryDirectory(prefix="zsearch-bench-e2e-") as tmp:
+            lib = Library.open(Path(tmp) / "db", engine=emb.engine)
+            lib.store.ensure(emb.model_id, emb.dim)
+            lib._embedder = emb  # the loaded model, not a second copy
+            t0, c0 = time.perf_counter(), time.process_time()
+            report = lib.ingest_papers(papers)
+            wall["ingest"].append(time.perf_counter() - t0)
+            cpu["ingest"].append(time.process_time() - c0)
+            assert report.added == len(papers), report.to_dict()
+            sizes.append(sum(f.stat().st_size for f in (Path(tmp) / "db").rglob("*") if f.is_file()))
+    n = len(papers)
+    return {"papers": n, "late_sentences": bool(emb.late_sentences),
+            "plain_texts_per_s": n / min(wall["plain"]), "ingest_papers_per_s": n / min(wall["ingest"]),
+            "ratio": min(wall["plain"]) / min(wall["ingest"]), "ratio_cpu": min(cpu["plain"]) / min(cpu["ingest"]),
+            "bytes_per_paper": min(sizes) / n, "runs": wall, "cpu_runs": cpu}
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--data", type=Path, default=DATA, help="the shared data folder (default ../shared/data)")
@@ -315,6 +355,11 @@ def main(argv: list[str] | None = None) -> int:
             log(f"embedding {len(texts)} texts, zsearch vs plain, {args.repeats} run(s) each")
             results["embedding"] = bench_embedding(emb, texts, args.repeats)
             results["rss_mb"]["after_embedding"] = peak_rss_mb()
+
+        if "endtoend" in stages:
+            log(f"{len(papers)} SciFact abstracts: whole ingest vs plain encode, {args.repeats} run(s) each")
+            results["endtoend"] = bench_endtoend(emb, papers, args.repeats)
+            results["rss_mb"]["after_endtoend"] = peak_rss_mb()
 
         if "sentences" in stages:
             log(f"ingesting {len(papers)} SciFact abstracts without and with sentence vectors")
@@ -389,6 +434,12 @@ def print_table(r: dict[str, Any]) -> None:
     if "ingest_scifact_ratio_to_plain_encode" in r:
         rows.append(("ingest ratio", "SciFact end to end / plain SentenceTransformer.encode",
                      f"{r['ingest_scifact_ratio_to_plain_encode']:.2f}x", "same texts, same run"))
+    if "endtoend" in r:
+        ee = r["endtoend"]
+        rows.append(("ingest end to end", f"{ee['papers']} SciFact abstracts, sentences "
+                     f"{'late-pooled' if ee['late_sentences'] else 'separate'}; {ee['bytes_per_paper'] / 1024:.1f} KB/paper",
+                     f"{ee['ingest_papers_per_s']:.1f} papers/s vs plain {ee['plain_texts_per_s']:.1f} texts/s",
+                     f"ratio {ee['ratio']:.2f}x, by CPU time {ee['ratio_cpu']:.2f}x"))
     if "sentences" in r:
         se = r["sentences"]
         rows.append(

@@ -142,7 +142,7 @@ class Maker:
                 words = sent.split()
                 for _ in range(int(len(words) * SWAP + rnd.random())):
                     j = rnd.randrange(len(words))
-                    if j and not words[j][-1:] in ".!?":  # keep the sentence boundaries
+                    if j and words[j][-1:] not in ".!?":  # keep the sentence boundaries
                         words[j] = vocab[rnd.randrange(len(vocab))]
                 out.append(" ".join(words))
             sents = out

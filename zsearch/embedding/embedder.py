@@ -23,6 +23,7 @@ with the ONNX engine.
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
@@ -39,6 +40,12 @@ from zsearch.embedding.weights import env_true, load_projection, locate_or_downl
 from zsearch.errors import UsageError
 
 log = logging.getLogger(__name__)
+
+# How a short-context model's sentence vectors are made: "late" pools each sentence's tokens
+# from the paper's own forward pass (one pass per paper, Embedder.encode_late); "separate"
+# encodes each sentence on its own (a second pass). Chosen on SciFact train nDCG@10 with
+# `zsearch eval beir` (docs/benchmarks.md, "Late pooling").
+SENTENCE_POOLING = "separate"
 
 
 class Runner(Protocol):
@@ -67,6 +74,9 @@ class Runner(Protocol):
     def default_token_budget(self) -> int: ...
 
     def forward(self, batch_ids: list[list[int]], *, prompt_length: int = 0, replica: int = 0) -> np.ndarray: ...
+
+    def forward_states(self, batch_ids: list[list[int]], *, prompt_length: int = 0,
+                       replica: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]: ...
 
 
 class Embedder:
@@ -166,6 +176,16 @@ class Embedder:
         return (not self.long_context) if wanted is None else bool(wanted)
 
     @property
+    def late_sentences(self) -> bool:
+        """Whether sentence vectors are pooled from the paper's own forward pass (:meth:`encode_late`)
+        rather than encoded one by one: ``$ZSEARCH_SENTENCE_POOLING`` (``late`` or ``separate``),
+        default :data:`SENTENCE_POOLING`."""
+        how = os.environ.get("ZSEARCH_SENTENCE_POOLING", "").strip().lower() or SENTENCE_POOLING
+        if how not in ("late", "separate"):
+            raise UsageError(f"ZSEARCH_SENTENCE_POOLING={how!r}: use late or separate")
+        return self.sentence_vectors and how == "late"
+
+    @property
     def doc_token_limit(self) -> int:
         """Most text tokens (as :meth:`count_tokens` counts them) one document vector covers."""
         return self.tokens.doc_token_limit
@@ -203,6 +223,55 @@ class Embedder:
         vecs, counts = self._encode(texts, "document", progress)
         return (vecs, counts) if with_token_counts else vecs
 
+    def encode_late(self, docs: Sequence[str], sentences: Sequence[Sequence[str]]
+                    ) -> list[tuple[np.ndarray, np.ndarray, int] | None]:
+        """Each document's vector and its sentences' vectors from one forward pass ("late pooling").
+
+        A sentence's vector is the mean of its tokens' states in the document's own input
+        (Günther et al. 2024, *Late Chunking*), so the sentence stage costs no second pass over
+        the text. Sentences past the model's context are read in further windows of whole
+        sentences. The document vector is exactly :meth:`encode_documents`'.
+        Per document: ``(vector, sentence vectors, token count)``, or None where
+        :meth:`Tokens.late_layout` finds no layout (the caller encodes those one by one).
+        """
+        layouts = self.tokens.late_layout(docs, sentences)
+        windows: list[_Window] = []
+        firsts: list[int] = []
+        n_spans = 0
+        for lay in layouts:
+            firsts.append(len(windows))
+            if lay is None:
+                continue
+            per_window: list[list[tuple[int, int, int]]] = [[] for _ in lay.windows]
+            for k, (w, a, b) in enumerate(lay.spans):
+                per_window[w].append((n_spans + k, a, b))
+            windows += [_Window(ids, spans) for ids, spans in zip(lay.windows, per_window)]
+            n_spans += len(lay.spans)
+        pooled = np.zeros((len(windows), self.dim), dtype=np.float32)
+        states = np.zeros((n_spans, self.native_dim), dtype=np.float32)
+        lead = self.tokens.templates["document"].lead
+
+        def forward(replica: int, batch: list[list[int]]) -> np.ndarray:
+            vecs, hidden, mask = self.runner.forward_states(batch, prompt_length=lead, replica=replica)
+            for row, win in enumerate(batch):
+                shift = int(mask[row].argmax())  # the first real token: 0 unless padded on the left
+                for g, a, b in win.spans:  # type: ignore[attr-defined]
+                    states[g] = hidden[row, shift + a : shift + b].mean(axis=0)
+            return self._finish(vecs)
+
+        if windows:
+            run_batches(windows, pooled, forward, self.budget, self.devices)  # type: ignore[arg-type]
+        spans_out = self._finish(states) if n_spans else states[:, : self.dim]
+        out: list[tuple[np.ndarray, np.ndarray, int] | None] = []
+        at = 0
+        for lay, first in zip(layouts, firsts):
+            if lay is None:
+                out.append(None)
+                continue
+            out.append((pooled[first], spans_out[at : at + len(lay.spans)], lay.count))
+            at += len(lay.spans)
+        return out
+
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
         """Normalised float32 vectors of queries (the model's query prompt applied)."""
         return self._encode(texts, "query", None)[0]
@@ -237,6 +306,15 @@ class Embedder:
             emb = emb[:, : self.dim]
         norms = np.linalg.norm(emb, axis=1, keepdims=True)
         return (emb / np.maximum(norms, 1e-12)).astype(np.float32, copy=False)
+
+
+class _Window(list):  # type: ignore[type-arg]
+    """One model input of :meth:`Embedder.encode_late`: token ids (a list, as the batcher wants)
+    that also know which sentence spans they hold: ``(sentence index, start, end)``."""
+
+    def __init__(self, ids: list[int], spans: list[tuple[int, int, int]]):
+        super().__init__(ids)
+        self.spans = spans
 
 
 def load_embedder(

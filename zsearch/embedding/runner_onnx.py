@@ -145,19 +145,25 @@ class OnnxRunner:
 
     def forward(self, batch_ids: list[list[int]], *, prompt_length: int = 0, replica: int = 0) -> np.ndarray:
         """One padded batch through the graph: pooled (and normalised) float32 vectors, native dim."""
+        return self.forward_states(batch_ids, prompt_length=prompt_length, replica=replica)[0]
+
+    def forward_states(self, batch_ids: list[list[int]], *, prompt_length: int = 0,
+                       replica: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """:meth:`forward`'s vectors, plus the token states they pool (float32, batch × length ×
+        dim) and the attention mask (late pooling: zsearch.embedding.embedder.Embedder.encode_late)."""
         input_ids, mask = pad_batch(batch_ids, self._pad_id, left=self._left)
         feeds = {"input_ids": input_ids, "attention_mask": mask, "token_type_ids": np.zeros_like(input_ids)}
-        hidden = self.session.run(None, {n: feeds[n] for n in self.input_names})[0]
+        hidden = self.session.run(None, {n: feeds[n] for n in self.input_names})[0].astype(np.float32, copy=False)
         if self.spec.pooling == "cls":
             first = mask.argmax(axis=1)  # each row's first real token (0 unless padded on the left)
-            pooled = hidden[np.arange(len(mask)), first].astype(np.float32)
+            pooled = hidden[np.arange(len(mask)), first].copy()
         else:  # sentence-transformers' mean pooling: sum of unmasked token states / their count
             m = mask.astype(np.float32)
-            pooled = np.einsum("bld,bl->bd", hidden.astype(np.float32, copy=False), m)
+            pooled = np.einsum("bld,bl->bd", hidden, m)
             pooled /= np.maximum(m.sum(axis=1, keepdims=True), 1e-9)
         if self.spec.normalize:
             pooled /= np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
-        return pooled
+        return pooled, hidden, mask
 
 
 def _prompts(model_dir: Path) -> tuple[dict[str, str] | None, str | None]:

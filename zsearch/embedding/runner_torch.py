@@ -110,7 +110,20 @@ class TorchRunner:
                 torch.cuda.empty_cache()
             raise OutOfMemory(str(exc)) from exc
 
-    def _forward(self, batch_ids: list[list[int]], prompt_length: int, replica: int) -> np.ndarray:
+    def forward_states(self, batch_ids: list[list[int]], *, prompt_length: int = 0,
+                       replica: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """:meth:`forward`'s vectors, plus the token states they pool (float32, batch × length ×
+        dim) and the attention mask (late pooling: zsearch.embedding.embedder.Embedder.encode_late)."""
+        try:
+            return self._forward(batch_ids, prompt_length, replica, states=True)
+        except _oom_errors() as exc:
+            if self.devices[replica].startswith("cuda"):
+                import torch
+
+                torch.cuda.empty_cache()
+            raise OutOfMemory(str(exc)) from exc
+
+    def _forward(self, batch_ids: list[list[int]], prompt_length: int, replica: int, states: bool = False) -> Any:
         import torch
 
         model = self.replicas[replica]
@@ -127,8 +140,11 @@ class TorchRunner:
         if self._prompt_length_needed and prompt_length:
             feats["prompt_length"] = prompt_length
         with torch.inference_mode():
-            emb = model(feats)["sentence_embedding"].float()
-        return emb.cpu().numpy()
+            out = model(feats)
+        emb = out["sentence_embedding"].float().cpu().numpy()
+        if not states:
+            return emb
+        return emb, out["token_embeddings"].float().cpu().numpy(), mask
 
 
 def _overrides_tokenize(module: Any) -> bool:

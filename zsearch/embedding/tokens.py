@@ -98,6 +98,21 @@ def pad_token_id(tokenizer: Any) -> int:
 
 
 @dataclass
+class LateLayout:
+    """A document's model inputs for late pooling (:meth:`Tokens.late_layout`).
+
+    ``windows[0]`` is the document's own input, exactly as :meth:`Tokens.ids_and_counts` gives
+    it (its pooled vector is the document vector); sentences past its end fill further windows
+    of whole sentences. ``spans[j] = (window, start, end)``: where sentence ``j``'s tokens sit.
+    ``count``: the document's untruncated token count (what :meth:`Tokens.count` gives).
+    """
+
+    count: int
+    windows: list[list[int]]
+    spans: list[tuple[int, int, int]]
+
+
+@dataclass
 class Template:
     """How one side (query/document) turns a text into token ids for this model."""
 
@@ -186,6 +201,57 @@ class Tokens:
             counts.append(max(0, len(body) - t.lead))
             ids_out.append(body[:cap] + t.tail + t.suffix)
         return ids_out, counts
+
+    def late_layout(self, docs: Sequence[str], sentences: Sequence[Sequence[str]]) -> list[LateLayout | None]:
+        """Where each sentence of each document sits in the document's own model input.
+
+        ``sentences[i]`` must be ``docs[i]`` cut into consecutive pieces (white space aside). A
+        document gets a layout only when its tokens are exactly its sentences' tokens end to end
+        (true of BERT's WordPiece, whose words never cross white space; checked, not assumed) and
+        every sentence fits one window; otherwise None, and the caller encodes its sentences one
+        by one. Each text is tokenised once.
+
+        >>> class Split:  # a toy tokenizer: one id per word (10 + its length), [1] and [2] around the text
+        ...     def __call__(self, texts, add_special_tokens=True, **kw):
+        ...         words = lambda t: [10 + len(w) for w in t.split()]
+        ...         wrap = (lambda ids: [1, *ids, 2]) if add_special_tokens else (lambda ids: ids)
+        ...         return {"input_ids": [wrap(words(t)) for t in texts]} if isinstance(texts, list) else {"input_ids": wrap(words(texts))}
+        >>> t = Tokens(Split(), {"query": "", "document": ""}, [], max_tokens=5)
+        >>> lay = t.late_layout(["aa bbb. cccc ddd. e"], [["aa bbb.", "cccc ddd.", "e"]])[0]
+        >>> lay.windows, lay.spans, lay.count
+        ([[1, 12, 14, 14, 2], [1, 14, 14, 11, 2]], [(0, 1, 3), (1, 1, 3), (1, 3, 4)], 5)
+        """
+        t = self.templates["document"]
+        doc_ids, counts = self.ids_and_counts(docs, "document")
+        flat = [x for ss in sentences for x in ss]
+        enc = self.tokenizer(flat, add_special_tokens=False, truncation=False, verbose=False)["input_ids"] if flat else []
+        cap = self.doc_token_limit  # text tokens one window holds
+        out: list[LateLayout | None] = []
+        at = 0
+        for ids, n, ss in zip(doc_ids, counts, sentences):
+            parts = [list(x) for x in enc[at : at + len(ss)]]
+            at += len(ss)
+            end_at = len(ids) - len(t.tail) - len(t.suffix)
+            body = ids[t.lead : end_at]
+            joined = [x for part in parts for x in part]
+            if not parts or len(joined) != n or joined[: len(body)] != body or any(not 0 < len(x) <= cap for x in parts):
+                out.append(None)
+                continue
+            lead, end = ids[: t.lead], ids[end_at:]
+            windows, spans, pos, j = [list(ids)], [], 0, 0
+            while j < len(parts) and pos + len(parts[j]) <= len(body):  # the sentences the document input holds
+                spans.append((0, t.lead + pos, t.lead + pos + len(parts[j])))
+                pos += len(parts[j])
+                j += 1
+            while j < len(parts):  # the rest: as many whole sentences per window as fit
+                cur: list[int] = []
+                while j < len(parts) and len(cur) + len(parts[j]) <= cap:
+                    spans.append((len(windows), t.lead + len(cur), t.lead + len(cur) + len(parts[j])))
+                    cur += parts[j]
+                    j += 1
+                windows.append(lead + cur + end)
+            out.append(LateLayout(n, windows, spans))
+        return out
 
     def groups_ahead(self, texts: list[str], kind: str) -> Iterator[tuple[int, list[list[int]], list[int]]]:
         """``(start, ids, counts)`` group by group, the next group tokenised in a thread meanwhile.

@@ -30,11 +30,13 @@ class Encoder(Protocol):
     dim: int
     long_context: bool
     sentence_vectors: bool
+    late_sentences: bool
     doc_token_limit: int
 
     def count_tokens(self, texts: list[str]) -> list[int]: ...
     def windows(self, text: str) -> list[str]: ...
     def encode_documents(self, texts: list[str]) -> np.ndarray: ...
+    def encode_late(self, docs: list[str], sentences: list[list[str]]) -> list[tuple[np.ndarray, np.ndarray, int] | None]: ...
 
 
 def embed_papers(emb: Encoder, papers: list[Paper], old_rows: dict[str, Any],
@@ -46,13 +48,26 @@ def embed_papers(emb: Encoder, papers: list[Paper], old_rows: dict[str, Any],
     if not papers:
         return [], [], 0
     docs = [p.document_text or p.id for p in papers]
-    counts = emb.count_tokens(docs)
     sentences: list[list[str]] = [[] for _ in papers]
     if emb.sentence_vectors:
         sentences = [paper_sentences(p.title, p.abstract, p.full_text) for p in papers]
+    paper_vec: dict[int, np.ndarray] = {}
+    sentence_vecs: list[list[np.ndarray]] = [[] for _ in papers]
+    counts = [0] * len(papers)
+    if emb.late_sentences:  # a title-and-abstract paper: its vector and its sentences' in one pass
+        whole = [i for i, p in enumerate(papers)
+                 if sentences[i] and covers_whole_text(p.title, p.abstract, p.full_text, sentences[i])]
+        for i, got in zip(whole, emb.encode_late([docs[i] for i in whole], [sentences[i] for i in whole])):
+            if got is not None:
+                paper_vec[i], svecs, counts[i] = got
+                sentence_vecs[i] = list(svecs)
+    rest = [i for i in range(len(papers)) if i not in paper_vec]
+    for i, n in zip(rest, emb.count_tokens([docs[i] for i in rest])):
+        counts[i] = n
     texts: list[str] = []
     owner: list[tuple[int, str, int]] = []  # (paper index, "paper" | "window" | "sentence", n)
-    for i, (p, n) in enumerate(zip(papers, counts)):
+    for i in rest:
+        p, n = papers[i], counts[i]
         if n <= emb.doc_token_limit:
             texts.append(docs[i])
             owner.append((i, "paper", 0))
@@ -64,12 +79,10 @@ def embed_papers(emb: Encoder, papers: list[Paper], old_rows: dict[str, Any],
         for j, w in enumerate(emb.windows(docs[i])):
             texts.append(w)
             owner.append((i, "window", j))
-    for i in range(len(papers)):
+    for i in rest:
         texts.extend(sentences[i])
         owner.extend((i, "sentence", j) for j in range(len(sentences[i])))
-    vecs = emb.encode_documents(texts)
-    paper_vec: dict[int, np.ndarray] = {}
-    sentence_vecs: list[list[np.ndarray]] = [[] for _ in papers]
+    vecs = emb.encode_documents(texts) if texts else np.zeros((0, emb.dim), np.float32)
     chunk_rows: list[dict[str, Any]] = []
     n_chunks = [0] * len(papers)
     for (i, kind, j), v, t in zip(owner, vecs, texts):
@@ -105,14 +118,24 @@ def sentences_suffice(emb: Encoder, p: Paper, sentences: list[str]) -> bool:
 
 
 def sentence_rows(emb: Encoder, papers: dict[str, Paper]) -> dict[str, tuple[list[str], list[np.ndarray]]]:
-    """``{id: (sentences, their vectors)}`` for papers stored without them (the sentence backfill)."""
+    """``{id: (sentences, their vectors)}`` for papers stored without them (the sentence backfill).
+
+    Made as an ingest makes them: late-pooled from the paper's own pass where
+    :func:`embed_papers` would, else one by one.
+    """
     sents = {pid: paper_sentences(p.title, p.abstract, p.full_text) for pid, p in papers.items()}
-    flat = [t for pid in papers for t in sents[pid]]
-    vecs = emb.encode_documents(flat) if flat else np.zeros((0, emb.dim), np.float32)
     out: dict[str, tuple[list[str], list[np.ndarray]]] = {}
+    if emb.late_sentences:
+        whole = [pid for pid, p in papers.items()
+                 if sents[pid] and covers_whole_text(p.title, p.abstract, p.full_text, sents[pid])]
+        got = emb.encode_late([papers[pid].document_text or pid for pid in whole], [sents[pid] for pid in whole])
+        out = {pid: (sents[pid], list(g[1])) for pid, g in zip(whole, got) if g is not None}
+    rest = [pid for pid in papers if pid not in out]
+    flat = [t for pid in rest for t in sents[pid]]
+    vecs = emb.encode_documents(flat) if flat else np.zeros((0, emb.dim), np.float32)
     at = 0
-    for pid in papers:
+    for pid in rest:
         n = len(sents[pid])
         out[pid] = (sents[pid], list(vecs[at : at + n]))
         at += n
-    return out
+    return {pid: out[pid] for pid in papers}

@@ -8,8 +8,11 @@ This is what ingest calls. The steps live next door: :mod:`~zsearch.sources.pdf.
 from __future__ import annotations
 
 import hashlib
+import itertools
+import os
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 from zsearch.errors import NotFound, RecordError
 from zsearch.papers.identity import canonical_id
@@ -96,29 +99,142 @@ def read_pdf(path: str | Path, data: bytes | None = None, *, ocr: bool = True,
 
 def iter_pdfs(paths: Iterable[str | Path],
               unchanged: Callable[[str, str], bool] | None = None, *,
-              ocr: bool = True) -> Iterator[Paper | RecordError | Unchanged]:
+              ocr: bool = True, workers: int | None = None) -> Iterator[Paper | RecordError | Unchanged]:
     """A :class:`Paper` per readable PDF under ``paths``, a :class:`RecordError` per bad one.
 
     ``unchanged(path, sha256)``: whether the store already holds this file with these bytes;
     such a file yields :class:`Unchanged` without its layout being parsed (the costly part).
     Never stops the batch for one file; a path that does not exist raises :class:`NotFound`.
     ``ocr``: see :func:`read_pdf`; a page OCR could not read yields a RecordError before its paper.
+
+    ``workers``: processes that parse side by side (default :func:`parse_workers`), so the
+    model embeds one batch while the next is parsed; results come in path order, at most
+    :data:`AHEAD` files per worker ahead of the consumer (memory stays flat). A file that
+    crashes its worker (a segfault in the PDF library) is a RecordError; the rest go on.
     """
-    for p in iter_pdf_paths(paths):
-        try:
-            path = p.resolve()
-            data = read_bytes(path)
-            if unchanged is not None and unchanged(str(path), hashlib.sha256(data).hexdigest()):
-                yield Unchanged(str(path))
+    jobs = (_prepare(p, unchanged) for p in iter_pdf_paths(paths))
+    n = parse_workers() if workers is None else workers
+    if n <= 0:
+        for job in jobs:
+            yield from (job if isinstance(job, list) else _parse(*job, ocr))
+        return
+    yield from _parse_in_pool(jobs, n, ocr)
+
+
+# Files parsed ahead of the consumer per worker process: enough to keep a worker busy while the
+# previous result is embedded, few enough that parsed full texts never pile up.
+AHEAD = 2
+# PDFs in one ingest below which no worker process is started (spawning one costs ~1 s).
+MIN_FILES_FOR_WORKERS = 3
+
+
+def parse_workers() -> int:
+    """Parser processes: ``$ZSEARCH_PDF_WORKERS`` (0: parse in this process), else one per
+    core beyond the one the model and writes use, at most 4 (PyMuPDF is single-threaded)."""
+    env = os.environ.get("ZSEARCH_PDF_WORKERS", "").strip()
+    if env.isdigit():
+        return int(env)
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(4, cores - 1))
+
+
+def _prepare(p: Path, unchanged: Callable[[str, str], bool] | None) -> list[Paper | RecordError | Unchanged] | tuple[Path, bytes]:
+    """What needs no parsing (an unchanged or unreadable file: its items), else ``(path, bytes)``."""
+    try:
+        path = p.resolve()
+        data = read_bytes(path)
+    except RecordError as exc:
+        return [exc]
+    if unchanged is not None and unchanged(str(path), hashlib.sha256(data).hexdigest()):
+        return [Unchanged(str(path))]
+    return path, data
+
+
+def _parse(path: Path, data: bytes, ocr: bool) -> list[Paper | RecordError | Unchanged]:
+    """One file's items: its page warnings then its paper, or one RecordError (runs in a worker)."""
+    _fault_point(path)
+    try:
+        warnings: list[RecordError] = []
+        paper = read_pdf(path, data, ocr=ocr, warnings=warnings)
+        return [*warnings, paper]
+    except RecordError as exc:
+        return [exc]
+    except Exception as exc:  # noqa: BLE001 - one bad file must not stop the batch
+        first = str(exc).splitlines()[0] if str(exc) else ""
+        return [RecordError(f"not a readable PDF: {type(exc).__name__}: {first}", record=str(path))]
+
+
+def _fault_point(path: Path) -> None:
+    """Fault injection for tests/test_pdf.py, off unless asked: ``ZSEARCH_KILL_AT=pdf-parse:NAME``
+    makes a parser *worker* SIGKILL itself on the file named NAME (a crash in the PDF library)."""
+    spec = os.environ.get("ZSEARCH_KILL_AT", "")
+    if spec == f"pdf-parse:{path.name}":
+        import multiprocessing
+        import signal
+
+        if multiprocessing.parent_process() is not None:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _parse_in_pool(jobs: Iterator[Any], n: int, ocr: bool) -> Iterator[Paper | RecordError | Unchanged]:
+    """:func:`_parse` of each job in ``n`` spawned processes, yielded in job order."""
+    import multiprocessing
+    from collections import deque
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
+    first = list(itertools.islice(jobs, MIN_FILES_FOR_WORKERS))
+    if sum(not isinstance(j, list) for j in first) < MIN_FILES_FOR_WORKERS:
+        for job in itertools.chain(first, jobs):  # a few files: not worth a process
+            yield from (job if isinstance(job, list) else _parse(*job, ocr))
+        return
+    jobs = itertools.chain(first, jobs)
+    # spawn, not fork: this process already runs ONNX Runtime's and LanceDB's threads
+    ctx = multiprocessing.get_context("spawn")
+
+    def pool_of(k: int) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(max_workers=k, mp_context=ctx)
+
+    pool = pool_of(n)
+    pending: deque[tuple[Any, Any]] = deque()  # (job, its future or None when it needs no parse)
+    try:
+        while True:
+            while len(pending) < n * AHEAD:
+                job = next(jobs, None)
+                if job is None:
+                    break
+                pending.append((job, None if isinstance(job, list) else pool.submit(_parse, *job, ocr)))
+            if not pending:
+                return
+            job, fut = pending.popleft()
+            if fut is None:
+                yield from job
                 continue
-            warnings: list[RecordError] = []
-            paper = read_pdf(path, data, ocr=ocr, warnings=warnings)
-            yield from warnings
-            yield paper
-        except RecordError as exc:
-            yield exc
-        except Exception as exc:  # noqa: BLE001 - one bad file must not stop the batch
-            yield RecordError(
-                f"not a readable PDF: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}",
-                record=str(Path(p).resolve()),
-            )
+            try:
+                yield from fut.result()
+            except BrokenProcessPool:
+                # a worker died (a crash in the PDF library): this file is read again alone in a
+                # fresh process (a RecordError only if it is the culprit), the ones in flight
+                # with it go to a fresh pool (a culprit among them breaks it and comes here too)
+                pool.shutdown(wait=True, cancel_futures=True)
+                yield from _parse_alone(job, ocr, pool_of)
+                pool = pool_of(n)
+                pending = deque((j, None if f is None else pool.submit(_parse, *j, ocr)) for j, f in pending)
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _parse_alone(job: tuple[Path, bytes], ocr: bool, pool_of: Callable[[int], Any]) -> list[Paper | RecordError | Unchanged]:
+    """:func:`_parse` of one file in a process of its own; a RecordError when that process dies."""
+    from concurrent.futures.process import BrokenProcessPool
+
+    pool = pool_of(1)
+    try:
+        return pool.submit(_parse, *job, ocr).result()
+    except BrokenProcessPool:
+        return [RecordError("the PDF reader crashed on this file", record=str(job[0]))]
+    finally:
+        pool.shutdown(wait=True)
