@@ -19,8 +19,10 @@ and why; ``--labels`` prints the default's theme labels next to each theme's maj
 Methods (``--methods``, comma-separated; docs/reviews.md has the figures):
 
 * ``plain``: KMeans on the vectors as stored (the baseline);
-* ``centered``, ``smoothed`` (zsearch's default), ``pca-whiten``, ``hybrid``: zsearch's
-  own preparations (``zsearch.review.cluster.prepare_vectors``);
+* ``centered``, ``smoothed`` (zsearch's default: neighbours by embedding + TF-IDF
+  similarity), ``smoothed-dense`` (neighbours by embedding alone, the default before),
+  ``pca-whiten``, ``hybrid``: zsearch's own preparations
+  (``zsearch.review.cluster.prepare_vectors``);
 * ``smoothed-hybrid``: dense (weight 0.8) next to a 100-dimension LSA of TF-IDF (0.2),
   smoothed over 20 neighbours;
 * ``spectral``: spectral clustering on the symmetric 10-nearest-neighbour graph;
@@ -51,7 +53,7 @@ from zsearch.review.cluster import DEFAULT_METHOD, cluster_papers, prepare_vecto
 # ../shared beside the checkout (a worktree under wt/ looks one level further up)
 DATA = next((p / "shared/data/clustering" for p in Path(__file__).resolve().parents[2:4]
              if (p / "shared/data/clustering").is_dir()), Path("../shared/data/clustering"))
-METHODS = ("plain", "centered", "smoothed", "pca-whiten", "hybrid", "smoothed-hybrid", "spectral", "ward",
+METHODS = ("plain", "centered", "smoothed", "smoothed-dense", "pca-whiten", "hybrid", "smoothed-hybrid", "spectral", "ward",
            "consensus", "umap")
 
 
@@ -116,7 +118,7 @@ def run(method: str, v: np.ndarray, texts: list[str], k: int, seed: int) -> np.n
     """Cluster of each row under ``method``."""
     if method == "plain":
         return _km(v, k, seed)
-    if method in ("centered", "smoothed", "pca-whiten", "hybrid"):
+    if method in ("centered", "smoothed", "smoothed-dense", "pca-whiten", "hybrid"):
         ids = [f"{i:09d}" for i in range(len(v))]
         c = cluster_papers(ids, v, texts, k=k, seed=seed, method=method)
         return np.array([c.assignment[i] for i in ids])
