@@ -24,7 +24,7 @@ def eval_clusters(
     k: str = typer.Option("auto", "--k", help="Number of clusters, or 'auto' (silhouette)."),
     text_field: list[str] | None = typer.Option(None, "--text-field", help="Field(s) to embed (default: title + abstract, else text)."),
     model: str = typer.Option("minilm", "--model", help="Embedding model (default: the bundled minilm)."),
-    method: str | None = typer.Option(None, "--method", help="Vector preparation: smoothed (default), centered, plain, pca-whiten, hybrid."),
+    method: str | None = typer.Option(None, "--method", help="Vector preparation: smoothed (default), smoothed-dense, centered, plain, pca-whiten, hybrid."),
     seed: int = typer.Option(DEFAULT_SEED, "--seed", help="KMeans random seed."),
     fmt: str = typer.Option("table", "--format", help="table or json."),
 ) -> None:

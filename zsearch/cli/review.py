@@ -117,7 +117,7 @@ def cluster(
     report: Path | None = typer.Option(None, "--report", help="Also write a Markdown report here."),
     plot: Path | None = typer.Option(None, "--plot", help="Also write a PNG map of the themes here."),
     seed: int = typer.Option(DEFAULT_SEED, "--seed", help="KMeans random seed: same seed and papers, same themes."),
-    method: str | None = typer.Option(None, "--method", help="Vector preparation: smoothed (default), centered, plain, pca-whiten, hybrid."),
+    method: str | None = typer.Option(None, "--method", help="Vector preparation: smoothed (default), smoothed-dense, centered, plain, pca-whiten, hybrid."),
     other: bool = typer.Option(False, "--other", help="Put papers whose nearest neighbours mostly lie in other themes into an 'other' group (theme 0)."),
     log: Path | None = typer.Option(None, "--log", help=LOG_HELP),
     review: Path | None = typer.Option(None, "--review", help=REVIEW_HELP),

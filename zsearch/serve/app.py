@@ -84,7 +84,7 @@ class ClusterRequest(Strict):
     all: bool = Field(False, description="Cluster every paper (or every one `where` passes).")
     where: str | None = Field(None, description="SQL over paper columns, e.g. \"year >= 2020\".")
     seed: int = Field(42, description="KMeans seed (= zsearch.review.cluster.DEFAULT_SEED).")
-    method: str | None = Field(None, description="smoothed (default), centered, plain, pca-whiten, hybrid.")
+    method: str | None = Field(None, description="smoothed (default), smoothed-dense, centered, plain, pca-whiten, hybrid.")
     other: bool = Field(False, description="Papers that fit no theme go to an 'other' group, theme 0 (--other).")
 
     def options(self) -> dict[str, Any]:
