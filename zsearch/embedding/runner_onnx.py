@@ -21,9 +21,17 @@ from typing import Any
 
 import numpy as np
 
-from zsearch.embedding.batching import DEFAULT_TOKEN_BUDGET, pad_batch
+from zsearch.embedding.batching import pad_batch
 from zsearch.embedding.onnx_export import ModelSpec, prepared_model, read_spec
 from zsearch.embedding.tokens import choose_prompts
+
+
+# Padded tokens per ONNX Runtime batch. Swept on 200 SciFact abstracts and their 2,000 sentences
+# (/work/scratch/lead14/budget.py, 2 cores, two rounds): 256 / 512 / 1024 / 2048 / 4096 / 16384
+# tokens took 38 / 36 / 35-40 / 41-44 / 51-55 / 81-84 s for the sentences and 28-32 / 26-28 /
+# 24-27 / 25-26 / 27-30 / 25-29 s for the abstracts. Smaller batches keep a layer's
+# activations in cache; torch's sweep chose 4k (batching.DEFAULT_TOKEN_BUDGET).
+ONNX_TOKEN_BUDGET = 1024
 
 
 class FastTokenizer:
@@ -136,8 +144,7 @@ class OnnxRunner:
 
     # -- what the embedder asks ----------------------------------------------------------
     def default_token_budget(self) -> int:
-        # the CPU default swept for torch (batching.DEFAULT_TOKEN_BUDGET); not swept again for ONNX Runtime
-        return DEFAULT_TOKEN_BUDGET
+        return ONNX_TOKEN_BUDGET
 
     @property
     def exact_length_from(self) -> int | None:
