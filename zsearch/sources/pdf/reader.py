@@ -196,7 +196,7 @@ def _parse_in_pool(jobs: Iterator[Any], n: int, ocr: bool) -> Iterator[Paper | R
     ctx = multiprocessing.get_context("spawn")
 
     def pool_of(k: int) -> ProcessPoolExecutor:
-        return ProcessPoolExecutor(max_workers=k, mp_context=ctx)
+        return ProcessPoolExecutor(max_workers=k, mp_context=ctx, initializer=_die_with_parent)
 
     pool = pool_of(n)
     pending: deque[tuple[Any, Any]] = deque()  # (job, its future or None when it needs no parse)
@@ -225,6 +225,23 @@ def _parse_in_pool(jobs: Iterator[Any], n: int, ocr: bool) -> Iterator[Paper | R
                 pending = deque((j, None if f is None else pool.submit(_parse, *j, ocr)) for j, f in pending)
     finally:
         pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _die_with_parent() -> None:
+    """In a parser worker: be killed when the ingesting process dies (Linux ``PR_SET_PDEATHSIG``).
+
+    Otherwise a killed ingest (a crash, kill -9, the crash tests) leaves its workers and their
+    copies of its stdout and stderr behind, and whoever reads those pipes waits forever.
+    """
+    import ctypes
+    import signal
+
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # 1 = PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # pragma: no cover - not Linux
+        pass
+    if os.getppid() == 1:  # the parent died before the line above: go too
+        os._exit(1)
 
 
 def _parse_alone(job: tuple[Path, bytes], ocr: bool, pool_of: Callable[[int], Any]) -> list[Paper | RecordError | Unchanged]:
