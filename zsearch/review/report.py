@@ -88,10 +88,9 @@ def plot_clusters(
 
     order = sorted(range(len(ids)), key=lambda i: ids[i])  # the order cluster_papers used
     sid = [ids[i] for i in order]
-    x = prepare_vectors(
-        np.asarray(vectors)[order], clustering.method,
-        texts=[texts[i] for i in order] if texts is not None else None, seed=clustering.seed,
-    )
+    # the papers' own (centred) vectors, not the smoothed ones KMeans saw: smoothing pulls each
+    # theme into a tight clump, so a map of it would draw every theme as one dot
+    x = prepare_vectors(np.asarray(vectors)[order], "centered", seed=clustering.seed)
     xy, how = project_2d(x, seed=clustering.seed)
     theme_of = np.array([clustering.assignment[i] for i in sid])
     colours = theme_colours(clustering.k)
