@@ -25,7 +25,6 @@ from zsearch.embedding.batching import pad_batch
 from zsearch.embedding.onnx_export import ModelSpec, prepared_model, read_spec
 from zsearch.embedding.tokens import choose_prompts
 
-
 # Padded tokens per ONNX Runtime batch. Swept on 200 SciFact abstracts and their 2,000 sentences
 # (/work/scratch/lead14/budget.py, 2 cores, two rounds): 256 / 512 / 1024 / 2048 / 4096 / 16384
 # tokens took 38 / 36 / 35-40 / 41-44 / 51-55 / 81-84 s for the sentences and 28-32 / 26-28 /
