@@ -332,7 +332,7 @@ def load_embedder(
     ``device``: ``None`` uses every visible GPU (one replica each) else the CPU; or e.g.
     ``"cuda:1"``, ``"cuda:0,cuda:1"``, ``"cpu"``. ``dim``: a reduced output dimension the
     model offers. ``max_tokens``: context to use (default: the profile's). ``token_budget``:
-    padded tokens per forward batch (default: 4k on CPU, sized from free memory on a GPU).
+    padded tokens per forward batch (default: 4k for torch on a CPU, 1k for ONNX Runtime, sized from free memory on a GPU).
     ``trust_remote_code``: run a model's own Python code (zembed-1's profile sets it; for other
     models pass it or set ``ZSEARCH_TRUST_REMOTE_CODE=1``). ``engine``: ``auto`` (default:
     ``$ZSEARCH_ENGINE``, else ``auto``), ``torch``, ``onnx`` or ``onnx-int8``

@@ -101,21 +101,18 @@ class TorchRunner:
         Raises :class:`~zsearch.embedding.batching.OutOfMemory` (the device's cache emptied)
         when the batch does not fit.
         """
-        try:
-            return self._forward(batch_ids, prompt_length, replica)
-        except _oom_errors() as exc:
-            if self.devices[replica].startswith("cuda"):
-                import torch
-
-                torch.cuda.empty_cache()
-            raise OutOfMemory(str(exc)) from exc
+        return self._guarded(batch_ids, prompt_length, replica, states=False)
 
     def forward_states(self, batch_ids: list[list[int]], *, prompt_length: int = 0,
                        replica: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """:meth:`forward`'s vectors, plus the token states they pool (float32, batch × length ×
         dim) and the attention mask (late pooling: zsearch.embedding.embedder.Embedder.encode_late)."""
+        return self._guarded(batch_ids, prompt_length, replica, states=True)
+
+    def _guarded(self, batch_ids: list[list[int]], prompt_length: int, replica: int, *, states: bool) -> Any:
+        """:meth:`_forward`, an out-of-memory error turned into OutOfMemory (the cache emptied)."""
         try:
-            return self._forward(batch_ids, prompt_length, replica, states=True)
+            return self._forward(batch_ids, prompt_length, replica, states=states)
         except _oom_errors() as exc:
             if self.devices[replica].startswith("cuda"):
                 import torch

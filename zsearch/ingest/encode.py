@@ -54,13 +54,8 @@ def embed_papers(emb: Encoder, papers: list[Paper], old_rows: dict[str, Any],
     paper_vec: dict[int, np.ndarray] = {}
     sentence_vecs: list[list[np.ndarray]] = [[] for _ in papers]
     counts = [0] * len(papers)
-    if emb.late_sentences:  # a title-and-abstract paper: its vector and its sentences' in one pass
-        whole = [i for i, p in enumerate(papers)
-                 if sentences[i] and covers_whole_text(p.title, p.abstract, p.full_text, sentences[i])]
-        for i, got in zip(whole, emb.encode_late([docs[i] for i in whole], [sentences[i] for i in whole])):
-            if got is not None:
-                paper_vec[i], svecs, counts[i] = got
-                sentence_vecs[i] = list(svecs)
+    for i, (vec, svecs, n) in late_pooled(emb, papers, docs, sentences).items():
+        paper_vec[i], sentence_vecs[i], counts[i] = vec, list(svecs), n
     rest = [i for i in range(len(papers)) if i not in paper_vec]
     for i, n in zip(rest, emb.count_tokens([docs[i] for i in rest])):
         counts[i] = n
@@ -110,6 +105,19 @@ def passage_row(p: Paper, j: int, text: str, vector: np.ndarray) -> dict[str, An
     return {"id": f"{p.id}#{h[:12]}#{j}", "paper_id": p.id, "idx": j, "text": text, "vector": vector, "paper_hash": h}
 
 
+def late_pooled(emb: Encoder, papers: list[Paper], docs: list[str],
+                sentences: list[list[str]]) -> dict[int, tuple[np.ndarray, np.ndarray, int]]:
+    """``{paper index: (vector, sentence vectors, token count)}`` from one pass each
+    (``Embedder.encode_late``), for the title-and-abstract papers whose sentences cover them,
+    when the embedder pools late; the others are encoded one text at a time by the caller."""
+    if not emb.late_sentences:
+        return {}
+    whole = [i for i, p in enumerate(papers)
+             if sentences[i] and covers_whole_text(p.title, p.abstract, p.full_text, sentences[i])]
+    got = emb.encode_late([docs[i] for i in whole], [sentences[i] for i in whole])
+    return {i: g for i, g in zip(whole, got) if g is not None}
+
+
 def sentences_suffice(emb: Encoder, p: Paper, sentences: list[str]) -> bool:
     """Whether ``p``'s sentence vectors hold all its text, each sentence whole (no passages needed)."""
     if not sentences or not covers_whole_text(p.title, p.abstract, p.full_text, sentences):
@@ -124,12 +132,10 @@ def sentence_rows(emb: Encoder, papers: dict[str, Paper]) -> dict[str, tuple[lis
     :func:`embed_papers` would, else one by one.
     """
     sents = {pid: paper_sentences(p.title, p.abstract, p.full_text) for pid, p in papers.items()}
-    out: dict[str, tuple[list[str], list[np.ndarray]]] = {}
-    if emb.late_sentences:
-        whole = [pid for pid, p in papers.items()
-                 if sents[pid] and covers_whole_text(p.title, p.abstract, p.full_text, sents[pid])]
-        got = emb.encode_late([papers[pid].document_text or pid for pid in whole], [sents[pid] for pid in whole])
-        out = {pid: (sents[pid], list(g[1])) for pid, g in zip(whole, got) if g is not None}
+    ids = list(papers)
+    late = late_pooled(emb, [papers[pid] for pid in ids], [papers[pid].document_text or pid for pid in ids],
+                       [sents[pid] for pid in ids])
+    out = {ids[i]: (sents[ids[i]], list(got[1])) for i, got in late.items()}
     rest = [pid for pid in papers if pid not in out]
     flat = [t for pid in rest for t in sents[pid]]
     vecs = emb.encode_documents(flat) if flat else np.zeros((0, emb.dim), np.float32)

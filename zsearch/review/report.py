@@ -78,7 +78,6 @@ def plot_clusters(
     clustering: Clustering,
     ids: Sequence[str],
     vectors: np.ndarray,
-    texts: Sequence[str] | None = None,
     *,
     title: str = "",
 ) -> Path:
@@ -206,7 +205,7 @@ def write_cluster_outputs(
 
     date = date or datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
     if plot:
-        wrote(plot_clusters(plot, run.clustering, run.plot_ids or run.ids, run.vectors, run.texts, title=run.question or ""))
+        wrote(plot_clusters(plot, run.clustering, run.plot_ids or run.ids, run.vectors, title=run.question or ""))
     if report:
         info = lib.model_info()
         rel_plot = os.path.relpath(plot.resolve(), report.resolve().parent) if plot else None

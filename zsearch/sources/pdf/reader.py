@@ -114,11 +114,7 @@ def iter_pdfs(paths: Iterable[str | Path],
     """
     jobs = (_prepare(p, unchanged) for p in iter_pdf_paths(paths))
     n = parse_workers() if workers is None else workers
-    if n <= 0:
-        for job in jobs:
-            yield from (job if isinstance(job, list) else _parse(*job, ocr))
-        return
-    yield from _parse_in_pool(jobs, n, ocr)
+    yield from (_parse_in_pool(jobs, n, ocr) if n > 0 else _in_process(jobs, ocr))
 
 
 # Files parsed ahead of the consumer per worker process: enough to keep a worker busy while the
@@ -167,6 +163,12 @@ def _parse(path: Path, data: bytes, ocr: bool) -> list[Paper | RecordError | Unc
         return [RecordError(f"not a readable PDF: {type(exc).__name__}: {first}", record=str(path))]
 
 
+def _in_process(jobs: Iterable[Any], ocr: bool) -> Iterator[Paper | RecordError | Unchanged]:
+    """Each job's items, parsed here, one file after the other."""
+    for job in jobs:
+        yield from (job if isinstance(job, list) else _parse(*job, ocr))
+
+
 def _fault_point(path: Path) -> None:
     """Fault injection for tests/test_pdf.py, off unless asked: ``ZSEARCH_KILL_AT=pdf-parse:NAME``
     makes a parser *worker* SIGKILL itself on the file named NAME (a crash in the PDF library)."""
@@ -188,8 +190,7 @@ def _parse_in_pool(jobs: Iterator[Any], n: int, ocr: bool) -> Iterator[Paper | R
 
     first = list(itertools.islice(jobs, MIN_FILES_FOR_WORKERS))
     if sum(not isinstance(j, list) for j in first) < MIN_FILES_FOR_WORKERS:
-        for job in itertools.chain(first, jobs):  # a few files: not worth a process
-            yield from (job if isinstance(job, list) else _parse(*job, ocr))
+        yield from _in_process(itertools.chain(first, jobs), ocr)  # a few files: not worth a process
         return
     jobs = itertools.chain(first, jobs)
     # spawn, not fork: this process already runs ONNX Runtime's and LanceDB's threads
