@@ -10,7 +10,7 @@ Measures, in one run and on one machine:
 * the embedding throughput of ``Embedder.encode_documents`` over SciFact's texts, as a
   ratio to a plain ``SentenceTransformer(path).encode(texts)`` of the same texts with the
   same weights (target: >= 1.0); best of ``--repeats`` alternating runs each;
-* the cost of the sentence stage (zsearch.ingest.sentences): end-to-end ingest of the same
+* the cost of the sentence stage (zsearch.papers.sentences): end-to-end ingest of the same
   SciFact abstracts with sentence vectors switched off and on, alternating runs into fresh
   databases; the ratio on/off is what the sentence stage adds to an ingest;
 * ``endtoend`` (the issue-14 target): a whole ingest of the SciFact abstracts (paper vectors,
@@ -36,6 +36,7 @@ import resource
 import sys
 import tempfile
 import time
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -261,7 +262,7 @@ def bench_endtoend(emb: Any, papers: list[Paper], repeats: int) -> dict[str, Any
     emb.encode_documents(texts[:64])
     wall: dict[str, list[float]] = {"plain": [], "ingest": []}
     cpu: dict[str, list[float]] = {"plain": [], "ingest": []}
-    sizes = []
+    sizes, pruned = [], []
     for _ in range(repeats):
         t0, c0 = time.perf_counter(), time.process_time()
         plain.encode(texts)
@@ -276,12 +277,19 @@ def bench_endtoend(emb: Any, papers: list[Paper], repeats: int) -> dict[str, Any
             wall["ingest"].append(time.perf_counter() - t0)
             cpu["ingest"].append(time.process_time() - c0)
             assert report.added == len(papers), report.to_dict()
-            sizes.append(sum(f.stat().st_size for f in (Path(tmp) / "db").rglob("*") if f.is_file()))
+            sizes.append(du(Path(tmp) / "db"))
+            lib.store.maintain(0, timedelta(0))  # what pruning leaves once the versions pass the 1-hour floor
+            pruned.append(du(Path(tmp) / "db"))
     n = len(papers)
     return {"papers": n, "late_sentences": bool(emb.late_sentences),
             "plain_texts_per_s": n / min(wall["plain"]), "ingest_papers_per_s": n / min(wall["ingest"]),
             "ratio": min(wall["plain"]) / min(wall["ingest"]), "ratio_cpu": min(cpu["plain"]) / min(cpu["ingest"]),
-            "bytes_per_paper": min(sizes) / n, "runs": wall, "cpu_runs": cpu}
+            "bytes_per_paper": min(sizes) / n, "bytes_per_paper_pruned": min(pruned) / n, "runs": wall, "cpu_runs": cpu}
+
+
+def du(path: Path) -> int:
+    """Bytes of the files under ``path``."""
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -437,7 +445,8 @@ def print_table(r: dict[str, Any]) -> None:
     if "endtoend" in r:
         ee = r["endtoend"]
         rows.append(("ingest end to end", f"{ee['papers']} SciFact abstracts, sentences "
-                     f"{'late-pooled' if ee['late_sentences'] else 'separate'}; {ee['bytes_per_paper'] / 1024:.1f} KB/paper",
+                     f"{'late-pooled' if ee['late_sentences'] else 'separate'}; {ee['bytes_per_paper'] / 1024:.2f} KB/paper as ingested, "
+                     f"{ee['bytes_per_paper_pruned'] / 1024:.2f} KB with old versions pruned",
                      f"{ee['ingest_papers_per_s']:.1f} papers/s vs plain {ee['plain_texts_per_s']:.1f} texts/s",
                      f"ratio {ee['ratio']:.2f}x, by CPU time {ee['ratio_cpu']:.2f}x"))
     if "sentences" in r:

@@ -6,7 +6,7 @@ Rows are real text — the arXiv snapshot's records (title, abstract, categories
 5,183 abstracts, half and half, repeated with 8% of their words swapped for words of other
 abstracts, so no two papers are equal and BM25 sees real vocabulary — with synthetic vectors
 shaped like real ones: 384-dim unit vectors around 1,024 topic centres, and one vector per
-title/abstract sentence (zsearch.ingest.sentences splits the real text: 8-12 per abstract)
+title/abstract sentence (zsearch.papers.sentences splits the real text: 8-12 per abstract)
 near its paper's vector. Ids, identifiers (arXiv ids, PMIDs, DOIs), years and categories are
 as ingest stores them. Everything is written through the Store's write API
 (``Store.write`` -> zsearch.store.commit) in batches of ``--batch`` papers.
@@ -108,13 +108,13 @@ def load_texts(data: Path) -> tuple[list[dict[str, Any]], list[str], list[str]]:
 class Maker:
     """Paper i of the synthetic corpus and its sentences, deterministic in i: real text, perturbed per repetition.
 
-    Each source abstract is split into sentences once (zsearch.ingest.sentences); a
+    Each source abstract is split into sentences once (zsearch.papers.sentences); a
     repetition swaps words inside sentences (never a sentence's first word, nor one that ends
     it), so the stored sentences are the paper's own and the split is not redone per paper.
     """
 
     def __init__(self, recs: list[dict[str, Any]], vocab: list[str], seed: int = 0):
-        from zsearch.ingest.sentences import split_sentences
+        from zsearch.papers.sentences import split_sentences
 
         self.pools = {kind: [r for r in recs if r["kind"] == kind] for kind in ("arxiv", "pubmed")}
         for pool in self.pools.values():
@@ -369,7 +369,7 @@ def peak_rss(cmd: list[str], env: dict[str, str]) -> dict[str, Any]:
 def add_long_papers(store: Any, maker: Maker, vecs: Vectors, n_long: int, n: int, now: datetime) -> int:
     """Give ``n_long`` stored papers a body (other abstracts) and 10 passages each, in batches."""
     from zsearch.ingest.encode import passage_row
-    from zsearch.ingest.sentences import paper_sentences
+    from zsearch.papers.sentences import paper_sentences
     from zsearch.store.schema import paper_row
 
     step = max(n // max(n_long, 1), 1)

@@ -55,8 +55,8 @@ def clustered(n: int, rng: np.random.Generator, centres: np.ndarray) -> np.ndarr
 
 
 def build(db: Path, n: int, seed: int = 0) -> tuple[np.ndarray, list[str]]:
-    from zsearch.ingest.sentences import paper_sentences
     from zsearch.papers.model import Paper
+    from zsearch.papers.sentences import paper_sentences
     from zsearch.store.schema import paper_row
     from zsearch.store.tables import Store
 

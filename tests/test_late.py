@@ -12,7 +12,7 @@ import pytest
 
 from tests.conftest import scifact_papers, scifact_sample
 from zsearch.embedding.embedder import Embedder, load_embedder
-from zsearch.ingest.sentences import paper_sentences
+from zsearch.papers.sentences import paper_sentences
 
 
 @pytest.fixture(scope="module")

@@ -63,7 +63,7 @@ def write_db(home: Path, papers: list[Paper], *, passages_every: int = 0, seed: 
              optimize: bool = True) -> np.ndarray:
     """Store ``papers`` with clustered synthetic vectors (and 4 passages for every ``passages_every``-th); their vectors."""
     from zsearch.ingest.encode import passage_row
-    from zsearch.ingest.sentences import paper_sentences
+    from zsearch.papers.sentences import paper_sentences
 
     rng = np.random.default_rng(seed)
     centres = unit(rng.standard_normal((32, DIM)))
@@ -258,7 +258,7 @@ def make_schema3(home: Path, papers: list[Paper], vecs: np.ndarray) -> None:
 
 
 def _rows(papers: list[Paper], vecs: np.ndarray) -> list[dict]:
-    from zsearch.ingest.sentences import paper_sentences
+    from zsearch.papers.sentences import paper_sentences
 
     rng = np.random.default_rng(1)
     out = []

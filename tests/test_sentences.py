@@ -14,8 +14,8 @@ import pytest
 from tinymodels import hf_cache, tiny_zembed_dir  # noqa: F401 - fixtures
 
 from tests.conftest import scifact_papers
-from zsearch.ingest.sentences import MAX_SENTENCES, paper_sentences, split_sentences
 from zsearch.library import Library
+from zsearch.papers.sentences import MAX_SENTENCES, paper_sentences, split_sentences
 from zsearch.search.config import DEFAULT_CONFIG, NO_SENTENCE_CONFIG, SearchConfig
 from zsearch.search.sentences import best_sentence, mix
 
@@ -99,6 +99,46 @@ def test_ingest_stores_one_vector_per_title_and_abstract_sentence(sdb) -> None: 
     got = lib.store.vectors_and_sentences([p.id])[p.id][1]
     assert float(np.min(np.sum(want * got, axis=1))) > 0.9999
     assert lib.stats()["sentence_vectors"] == 40
+
+
+def test_sentence_texts_that_re_split_from_the_abstract_are_not_stored_again(sdb, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Schema 5: on disk an abstract's sentence texts are an empty list; every read re-splits them."""
+    from zsearch.papers.model import Paper
+
+    lib = Library.open(sdb)
+    papers = scifact_papers(40)
+    raw = {r["id"]: r for r in lib.store.papers.search().select(["id", "sentences"]).limit(None).to_list()}
+    assert all(raw[p.id]["sentences"] == [] for p in papers)  # the texts are not on disk
+    full = {r["id"]: r for r in lib.store.rows(columns=["id", "sentences"], limit=100)}
+    assert set(full[papers[3].id]) == {"id", "sentences"}  # the title and abstract read for it are not returned
+    assert all(full[p.id]["sentences"] == paper_sentences(p.title, p.abstract) for p in papers)
+    streamed = [r for batch in lib.store.iter_rows(columns=["id", "sentences"]) for r in batch]
+    assert all(r["sentences"] == full[r["id"]]["sentences"] for r in streamed)
+    # a paper without an abstract takes its sentences from its body: those texts are stored
+    db = tmp_path / "db"
+    lib2 = Library.open(db)
+    body = "Body text starts here. And it goes on for a while."
+    lib2.ingest_papers([Paper(id="x:1", source="x", title="A paper", full_text=body)])
+    stored = lib2.store.papers.search().select(["id", "sentences"]).to_list()[0]["sentences"]
+    assert stored == ["A paper", "Body text starts here.", "And it goes on for a while."]
+    hit = lib2.search("And it goes on for a while.", k=1)[0]
+    assert hit.sentence == "And it goes on for a while."
+
+
+def test_pack_and_unpack_sentences_by_hand() -> None:
+    from zsearch.store.schema import pack_sentences, resplit, unpack_sentences
+
+    row = {"title": "T", "abstract": "One sentence here. Two sentences here.",
+           "sentences": ["T", "One sentence here.", "Two sentences here."]}
+    assert pack_sentences(row)["sentences"] == []
+    assert unpack_sentences(pack_sentences(row))["sentences"] == row["sentences"]
+    other = {**row, "sentences": ["T", "One sentence here. Two sentences here."]}  # split another way: kept
+    assert pack_sentences(other) == other and unpack_sentences(dict(other)) == other
+    assert pack_sentences({**row, "sentences": None})["sentences"] is None
+    assert unpack_sentences({"title": "T", "abstract": "", "sentences": []})["sentences"] == []  # no text, none
+    # the search re-splits only when the count matches the stored vectors; else no text, never a wrong one
+    assert resplit("T", "One sentence here. Two sentences here.", 3) == row["sentences"]
+    assert resplit("T", "One sentence here. Two sentences here.", 2) is None
 
 
 def test_search_names_the_best_sentence_and_mixes_it_in(sdb) -> None:  # type: ignore[no-untyped-def]

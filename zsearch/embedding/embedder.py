@@ -166,7 +166,7 @@ class Embedder:
 
     @property
     def sentence_vectors(self) -> bool:
-        """Whether papers also get sentence vectors (zsearch.ingest.sentences) from this model.
+        """Whether papers also get sentence vectors (zsearch.papers.sentences) from this model.
 
         Yes for short-context models such as the bundled MiniLM, where the sentence stage
         is the measured second stage on CPU; no for long-context ones (zembed-1, Qwen3),

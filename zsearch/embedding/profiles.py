@@ -38,7 +38,7 @@ class Profile:
     min_dim: int | None = None  # any dim in [min_dim, native] is allowed (Matryoshka range)
     dim_method: str = "truncate"  # "truncate" (Matryoshka prefix) or "projection" (learned)
     size: str = ""  # parameter count, for `zsearch models`
-    # one vector per title/abstract sentence for the sentence stage (zsearch.ingest.sentences);
+    # one vector per title/abstract sentence for the sentence stage (zsearch.papers.sentences);
     # None: yes for short-context models, no for long-context ones
     sentences: bool | None = None
     # whether --engine auto runs it with ONNX Runtime on a CPU (zsearch.embedding.engine): a

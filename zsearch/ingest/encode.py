@@ -2,7 +2,7 @@
 
 Where to change how a long paper is split: here (:func:`embed_papers` decides what is
 embedded), with the windows themselves cut by the embedder's tokenizer
-(``Embedder.windows``) and the sentences by zsearch.ingest.sentences.
+(``Embedder.windows``) and the sentences by zsearch.papers.sentences.
 
 * A paper that fits the model's context is embedded whole: one vector, no passages.
 * A longer one gets a paper vector — its title+abstract with a short-context model, or its
@@ -19,8 +19,8 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from zsearch.ingest.sentences import covers_whole_text, paper_sentences
 from zsearch.papers.model import Paper
+from zsearch.papers.sentences import covers_whole_text, paper_sentences
 from zsearch.store.schema import paper_row
 
 

@@ -1,6 +1,6 @@
 """The sentence stage's scoring: a candidate's best sentence and the mix with its paper score.
 
-Pure functions over vectors stored at ingest (zsearch.ingest.sentences chooses the
+Pure functions over vectors stored at ingest (zsearch.papers.sentences chooses the
 sentences; docs/search.md, "Sentence stage", gives the formula and its measurements).
 """
 

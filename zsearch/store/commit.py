@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from zsearch.store.schema import fit_sentence_columns
+from zsearch.store.schema import fit_sentence_columns, pack_sentences
 from zsearch.store.sql import IN_LIST_SIZE, sql_in, sql_str
 
 # The live tables' commit journal (see :func:`commit`), in the database directory.
@@ -121,10 +121,12 @@ class WriteAPI:
         """Commit one batch of paper rows and passages to the live tables (see :func:`commit`).
 
         Sentence vectors are first put in the table's format (int8 + scales, or float32 in a
-        table not yet converted: zsearch.store.schema.fit_sentence_columns).
+        table not yet converted: zsearch.store.schema.fit_sentence_columns), and sentence
+        texts that re-split from the abstract are dropped (zsearch.store.schema.pack_sentences;
+        every read puts them back).
         """
         int8 = self.sentences_int8()
-        paper_rows = [fit_sentence_columns(r, int8=int8) for r in paper_rows]
+        paper_rows = [pack_sentences(fit_sentence_columns(r, int8=int8)) for r in paper_rows]
         if paper_rows and "sentence_scales" not in self.papers.schema.names:  # a table no model has opened yet
             paper_rows = [{k: v for k, v in r.items() if k != "sentence_scales"} for r in paper_rows]
         commit(self.papers, self.chunks, paper_rows, chunk_rows, replace_chunks_of, self.home / COMMIT_JOURNAL)

@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from zsearch.store.schema import HIT_COLUMNS, dequantize
+from zsearch.store.schema import HIT_COLUMNS, dequantize, resplit
 
 # Most memory a warm index may take, in MB (int8 sentence vectors, float32 paper vectors and
 # the hit columns as Arrow). 110,000 abstracts take 783 MB (benchmarks/warm.py); 1,000 MB keeps a
@@ -220,9 +220,19 @@ class WarmIndex:
         scaled = rows.dtype == np.int8
         vecs = dequantize(rows, self.scales[take] if scaled and self.scales is not None else None, unit=scaled)
 
+        resplit_texts: dict[int, list[str] | None] = {}
+
         def text(i: int, j: int) -> str | None:
             a, b = self.text_offsets[pos[i]], self.text_offsets[pos[i] + 1]
-            return self.texts[int(a) + j].as_py() if j < b - a else None
+            if b > a:
+                return self.texts[int(a) + j].as_py() if j < b - a else None
+            if not counts[i] or self.sentences[pos[i]].as_py() is None:
+                return None
+            if i not in resplit_texts:  # dropped at write (schema.pack_sentences): re-split, once
+                hit = self.hit_rows([self.ids[pos[i]]]).get(self.ids[pos[i]], {})
+                resplit_texts[i] = resplit(hit.get("title"), hit.get("abstract"), int(counts[i]))
+            got = resplit_texts[i]
+            return got[j] if got and j < len(got) else None
 
         return SentenceRows([self.ids[i] for i in pos], self.heads[p], vecs, offsets, text)
 

@@ -11,6 +11,8 @@ from typing import Any
 
 import numpy as np
 
+from zsearch.store.schema import unpack_rows, with_sentence_sources
+
 # Rows per Arrow record batch of a streamed read: 2,000 abstracts with their vectors are
 # ~10 MB; larger batches buy nothing measurable (benchmarks/scale.py).
 SCAN_BATCH = 2_000
@@ -40,9 +42,9 @@ class Scans:
         """
         if not self.exists:
             return
-        for batch in self._scan(where, columns, batch_size):
+        for batch in self._scan(where, with_sentence_sources(columns) if columns else None, batch_size):
             if batch.num_rows:
-                yield batch.to_pylist()
+                yield unpack_rows(batch.to_pylist(), columns)
 
     def iter_vectors(self, where: str | None = None, columns: Sequence[str] = ("id",),
                      batch_size: int = SCAN_BATCH) -> Iterator[tuple[list[dict[str, Any]], np.ndarray]]:

@@ -28,14 +28,17 @@ from typing import Any
 import numpy as np
 
 from zsearch.papers.model import Paper
+from zsearch.papers.sentences import paper_sentences
 
 PAPERS = "papers"
 CHUNKS = "chunks"
 # 2: sentence columns (``sentences``, ``sentence_vectors``); 3: ``chunks.paper_hash``; 4:
-# sentence vectors as int8 + ``sentence_scales``. An older table gets the missing columns,
-# empty, the first time a model opens it (zsearch.store.migrate.upgrade); its float32
-# sentence vectors are converted by the next writer (migrate.compact_sentence_vectors).
-SCHEMA_VERSION = "4"
+# sentence vectors as int8 + ``sentence_scales``; 5: ``sentences`` is an empty list where the
+# texts re-split from the title and abstract (:func:`pack_sentences`). An older table gets the
+# missing columns, empty, the first time a model opens it (zsearch.store.migrate.upgrade); its
+# float32 sentence vectors are converted by the next writer (migrate.compact_sentence_vectors),
+# and its stored sentence texts read as before (schema 5 reads both).
+SCHEMA_VERSION = "5"
 META_MODEL = b"zsearch.model_id"
 META_DIM = b"zsearch.dim"
 META_SCHEMA = b"zsearch.schema_version"
@@ -206,6 +209,65 @@ def chunk_generation_fields() -> list[Any]:
     return [pa.field("paper_hash", pa.string())]
 
 
+def pack_sentences(row: dict[str, Any]) -> dict[str, Any]:
+    """``row`` with its sentence texts dropped (an empty list) where they re-split from its text.
+
+    The sentence texts of a paper with an abstract are ``paper_sentences(title, abstract)``
+    (zsearch.papers.sentences), which :func:`unpack_sentences` recomputes on read: storing
+    them again would be the abstract a third time (0.8 KB of a SciFact paper's ~9 KB,
+    docs/benchmarks.md, "On-disk size"). Texts that do not re-split exactly (cut from a
+    body, or split by another version) are kept as they are. A row without an abstract
+    never stores an empty list for texts it has, so the empty list is unambiguous.
+
+    >>> row = {"title": "T", "abstract": "One sentence here. Two sentences here.",
+    ...        "sentences": ["T", "One sentence here.", "Two sentences here."]}
+    >>> pack_sentences(row)["sentences"]
+    []
+    >>> unpack_sentences(pack_sentences(row))["sentences"]
+    ['T', 'One sentence here.', 'Two sentences here.']
+    """
+    texts = row.get("sentences")
+    abstract = row.get("abstract") or ""
+    if not texts or not abstract.strip() or list(texts) != paper_sentences(row.get("title") or "", abstract):
+        return row
+    return {**row, "sentences": []}
+
+
+def unpack_sentences(row: dict[str, Any]) -> dict[str, Any]:
+    """``row`` (read with ``title`` and ``abstract``) with the sentence texts :func:`pack_sentences` dropped, re-split."""
+    texts = row.get("sentences")
+    if texts is None or len(texts) or not (row.get("abstract") or "").strip():
+        return row
+    row["sentences"] = paper_sentences(row.get("title") or "", row["abstract"])
+    return row
+
+
+def with_sentence_sources(columns: Sequence[str]) -> list[str]:
+    """``columns`` plus what :func:`unpack_sentences` needs when they include ``sentences``."""
+    cols = list(columns)
+    if "sentences" in cols:
+        cols += [c for c in ("title", "abstract") if c not in cols]
+    return cols
+
+
+def unpack_rows(rows: list[dict[str, Any]], columns: Sequence[str] | None) -> list[dict[str, Any]]:
+    """Rows read with :func:`with_sentence_sources` ``(columns)`` (all columns: None), texts unpacked, as asked."""
+    if columns is not None and "sentences" not in columns:
+        return rows
+    extra = [] if columns is None else [c for c in ("title", "abstract") if c not in columns]
+    for r in rows:
+        unpack_sentences(r)
+        for c in extra:
+            r.pop(c, None)
+    return rows
+
+
+def resplit(title: str | None, abstract: str | None, count: int) -> list[str] | None:
+    """The ``count`` sentence texts :func:`pack_sentences` dropped, or None where the split gives another count."""
+    got = paper_sentences(title or "", abstract or "") if (abstract or "").strip() else []
+    return got if len(got) == count else None
+
+
 def now_utc() -> datetime:
     return datetime.now(timezone.utc)
 
@@ -238,7 +300,8 @@ def paper_row(p: Paper, *, vector: np.ndarray, token_count: int, n_chunks: int, 
 def paper_row_keeping(p: Paper, old: dict[str, Any]) -> dict[str, Any]:
     """``p`` as a row that keeps the stored row's vectors (its text did not change)."""
     return paper_row(p, vector=np.asarray(old["vector"]), token_count=old.get("token_count") or 0,
-                     n_chunks=old.get("n_chunks") or 0, added=old["added"], sentences=old.get("sentences"),
+                     n_chunks=old.get("n_chunks") or 0, added=old["added"],
+                     sentences=unpack_sentences(dict(old)).get("sentences"),
                      sentence_vectors=stored_sentence_vectors(old))
 
 

@@ -41,7 +41,10 @@ from zsearch.store.schema import (
     chunks_schema,
     dequantize,
     papers_schema,
+    resplit,
     row_to_paper,
+    unpack_rows,
+    with_sentence_sources,
 )
 from zsearch.store.sql import IN_LIST_SIZE, sql_in
 
@@ -245,13 +248,11 @@ class Store(Scans, WarmStore, WriteAPI):
         if where:
             q = q.where(where)
         if columns:
-            q = q.select(list(columns))
-        if limit is not None:
-            return q.limit(limit).to_list()
-        out = q.limit(ROWS_LIMIT + 1).to_list()
-        if len(out) > ROWS_LIMIT:
+            q = q.select(with_sentence_sources(columns))
+        out = q.limit(ROWS_LIMIT + 1 if limit is None else limit).to_list()
+        if limit is None and len(out) > ROWS_LIMIT:
             raise UsageError(f"more than {ROWS_LIMIT} rows match; read them with Store.iter_rows")
-        return out
+        return unpack_rows(out, columns)
 
     # -- streaming reads: zsearch.store.scans.Scans (iter_rows, iter_vectors, ids) -------------
     def count_where(self, where: str | None = None) -> int:
@@ -294,7 +295,7 @@ class Store(Scans, WarmStore, WriteAPI):
         if not ids or not self.has_sentences:
             return SentenceRows.empty()
         scaled = "sentence_scales" in self.papers.schema.names
-        cols = ["id", "vector", "sentences", "sentence_vectors", *(["sentence_scales"] if scaled else [])]
+        cols = ["id", "title", "abstract", "vector", "sentences", "sentence_vectors", *(["sentence_scales"] if scaled else [])]
         tbl = self.papers.search().where(sql_in("id", ids)).select(cols).limit(len(ids)).to_arrow()
         if not tbl.num_rows:
             return SentenceRows.empty()
@@ -302,8 +303,14 @@ class Store(Scans, WarmStore, WriteAPI):
         offsets = np.zeros(len(counts) + 1, np.int64)
         np.cumsum(counts, out=offsets[1:])
         texts = tbl.column("sentences").to_pylist()
-        return SentenceRows(tbl.column("id").to_pylist(), heads, dequantize(flat, scales, unit=scales is not None), offsets,
-                            lambda i, j: (texts[i] or [None])[j] if j < len(texts[i] or []) else None)
+        titles, abstracts = tbl.column("title").to_pylist(), tbl.column("abstract").to_pylist()
+
+        def text(i: int, j: int) -> str | None:
+            if texts[i] == [] and counts[i]:  # dropped at write (schema.pack_sentences): re-split, once
+                texts[i] = resplit(titles[i], abstracts[i], int(counts[i]))
+            return texts[i][j] if texts[i] and j < len(texts[i]) else None
+
+        return SentenceRows(tbl.column("id").to_pylist(), heads, dequantize(flat, scales, unit=scales is not None), offsets, text)
 
     def get(self, paper_id: str) -> Paper:
         """A paper by id, or by an unambiguous prefix of a ``sha256:`` id (as tables show them)."""

@@ -14,8 +14,11 @@ this raised dense-only nDCG@10 from 0.668 to 0.701 and the fused default from 0.
 0.748, 0.750 once abstract-only papers kept no passages (docs/benchmarks.md, "Search
 quality", lists every candidate measured).
 
-Pure functions only: splitting text and scoring vectors; the store and search modules call
-them.
+Pure functions only: splitting text. The ingest calls them to choose what gets vectors, and
+the store to read back sentence texts it did not store (zsearch.store.schema.pack_sentences:
+an abstract's sentences re-split from the row). So a change to the split is a change to
+stored data: a row whose re-split count no longer matches its vectors shows no sentence
+text (never a wrong one) until it is re-embedded.
 """
 
 from __future__ import annotations
