@@ -129,3 +129,26 @@ def test_a_changed_file_at_a_known_path_is_read_again(tmp_path, copy_db):
     second = lib.ingest_pdfs([work])
     assert first.added + first.updated + first.unchanged == 1
     assert second.unchanged == 0 and second.added + second.updated == 1
+
+
+def test_a_write_batch_closes_at_its_paper_count_or_its_text_size(tmp_path, monkeypatch):
+    """Each batch is one commit; abstracts go 256 at a time, long texts fewer (WRITE_BATCH_CHARS)."""
+    from zsearch.ingest import pipeline
+    from zsearch.library import Library
+    from zsearch.papers.model import Paper
+
+    lib = Library.open(tmp_path / "db")
+    batches: list[int] = []
+    papers = [Paper(id=f"x:{i}", source="x", title=f"Paper {i}", abstract="Short abstract number %d here." % i)
+              for i in range(5)]
+    lib.ingest_papers(papers, progress=lambda n, tokens: batches.append(n))
+    assert batches == [5] and pipeline.WRITE_BATCH >= 5  # one commit for a few abstracts
+    # a batch whose text reaches the cap commits there: papers of 37 characters, a 100 cap -> 3, then 2
+    monkeypatch.setattr(pipeline, "WRITE_BATCH_CHARS", 100)
+    more = [Paper(id=f"y:{i}", source="x", title="Title y%d" % i, abstract="An abstract of some length %d." % i)
+            for i in range(5)]
+    batches.clear()
+    before = len(lib.store.papers.list_versions())
+    lib.ingest_papers(more, progress=lambda n, tokens: batches.append(n))
+    assert batches == [3, 2]
+    assert lib.count() == 10 and len(lib.store.papers.list_versions()) > before

@@ -39,8 +39,8 @@ from zsearch.papers.model import Deletion, Paper
 # Papers committed per batch with --ray: 8 tasks of TASK_PAPERS, enough to keep 8 workers
 # busy while the driver commits one LanceDB version per batch (ZSEARCH_WRITE_BATCH overrides).
 RAY_BATCH = 512
-# Papers per embedding task: the single-process write batch (zsearch.ingest.pipeline.WRITE_BATCH),
-# so a task is a few seconds of CPU and a retried one repeats little work.
+# Papers per embedding task: what the single-process write batch was (64), so a task is a
+# few seconds of CPU and a retried one repeats little work.
 TASK_PAPERS = 64
 # PubMed files parsed ahead of the one being ingested: a baseline file is ~30,000 citations
 # (~100 MB of Papers), so two ahead keeps the parsers busy without holding the corpus.

@@ -22,10 +22,16 @@ from zsearch.papers.model import Deletion, Paper, Unchanged, probe_paper
 from zsearch.store.schema import HAS_SENTENCES, now_utc, paper_row_keeping, row_to_paper
 from zsearch.store.tables import Store
 
-# Papers per committed write: small enough that an interrupted run loses at most this
-# many papers' work, large enough that LanceDB commits stay cheap (one version each).
-# ZSEARCH_WRITE_BATCH overrides it (the crash tests commit paper by paper).
-WRITE_BATCH = 64
+# Papers per committed write, at most: small enough that an interrupted run loses at most
+# this many papers' work (256 abstracts: ~40 s of embedding on 2 cores), large enough that
+# LanceDB commits stay cheap. Each commit adds versions and a fragment that every later
+# manifest lists: 64 left a 1,000-abstract database at 8.00 KB per paper, 256 at 7.82
+# (docs/benchmarks.md, "On-disk size"). ZSEARCH_WRITE_BATCH overrides it (the crash tests
+# commit paper by paper).
+WRITE_BATCH = 256
+# ...and a batch closes sooner once its papers hold this many characters of text, so a batch
+# of full papers is no more work than before: 64 papers of ~16k tokens (~64 KB of text each).
+WRITE_BATCH_CHARS = 4_000_000
 # Papers per batch of the sentence backfill (reembed --sentences): sentences are short.
 SENTENCE_BATCH = 256
 
@@ -94,6 +100,7 @@ class Ingestor:
         batch_size = batch_size or write_batch()
         self.recover()
         batch: list[Paper] = []
+        chars = 0  # text in the batch (WRITE_BATCH_CHARS)
         it = iter(items)
         while True:
             try:
@@ -118,13 +125,14 @@ class Ingestor:
                 continue
             if isinstance(item, Deletion):
                 self._batch(batch, report, progress)
-                batch = []
+                batch, chars = [], 0
                 report.deleted += self.delete(item.ids)
                 continue
             batch.append(item)
-            if len(batch) >= batch_size:
+            chars += len(item.title) + len(item.abstract) + len(item.full_text)
+            if len(batch) >= batch_size or chars >= WRITE_BATCH_CHARS:
                 self._batch(batch, report, progress)
-                batch = []
+                batch, chars = [], 0
         self._finish(batch, report, progress, t0)
         return report
 

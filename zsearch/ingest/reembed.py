@@ -31,8 +31,8 @@ from zsearch.store.migrate import finish_interrupted_switch
 from zsearch.store.schema import now_utc, row_to_paper
 from zsearch.store.tables import Store
 
-# Papers embedded and committed to the staging tables per step: the same size as an ingest
-# batch (zsearch.ingest.pipeline.WRITE_BATCH), so an interrupted run loses at most one batch.
+# Papers embedded and committed to the staging tables per step, so an interrupted run loses
+# at most one batch (an ingest's was 64 too; zsearch.ingest.pipeline.WRITE_BATCH).
 REEMBED_BATCH = 64
 
 Progress = Callable[[int, int], None]  # (papers done, tokens embedded)
