@@ -65,8 +65,10 @@ def build_db(db: Path, corpus: Path, papers: int) -> None:
 
 
 def timed(cmd: list[str], env: dict[str, str]) -> float:
+    # run from the tree on PYTHONPATH: `python -m` puts the working directory first on sys.path,
+    # so from another checkout it would run that checkout's zsearch
     t0 = time.perf_counter()
-    r = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
+    r = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600, cwd=env["PYTHONPATH"])
     secs = time.perf_counter() - t0
     if r.returncode != 0:
         raise SystemExit(f"{' '.join(cmd[:6])} failed ({r.returncode}): {r.stderr[-1000:]}")
