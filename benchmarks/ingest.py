@@ -17,6 +17,9 @@ Measures, in one run and on one machine:
   sentence vectors, indexes, commits) into a fresh database, alternating in the same loop with
   a plain ``SentenceTransformer.encode`` of the same papers' texts; papers/s over texts/s, best
   of ``--repeats`` each, wall-clock and by CPU time (all threads of this process);
+* with ``--baseline-src DIR``: the same whole ingest by another zsearch tree (a worktree of the
+  commit issue 14 measured, 8671859), in a subprocess alternating with the others, so the
+  "at least double today's rate" fallback is a same-run ratio;
 * peak RSS of the process after each stage;
 * with ``--ocr``: OCR pages/s (``zsearch.sources.pdf.ocr``, Tesseract) through ``read_pdf``,
   on the shared scans and on ``--ocr-pages`` pages of the shared papers rendered to 200 dpi
@@ -249,8 +252,45 @@ def bench_sentences(emb: Any, papers: list[Paper], repeats: int) -> dict[str, An
             "papers_with_sentences": rows[True], "runs_off": runs[False], "runs_on": runs[True]}
 
 
-def bench_endtoend(emb: Any, papers: list[Paper], repeats: int) -> dict[str, Any]:
-    """Whole ingests of ``papers`` and plain encodes of their texts, alternating (best of ``repeats``)."""
+# A whole ingest by another zsearch tree (run with PYTHONPATH and cwd set to it): the first
+# argv[2] abstracts of the corpus argv[1], model loaded first; prints its seconds.
+BASELINE_INGEST = """
+import json, sys, tempfile, time
+from pathlib import Path
+from zsearch.library import Library
+try:
+    from zsearch.papers.model import Paper
+except ImportError:  # before the re-lay (issue 12)
+    from zsearch.papers import Paper
+corpus, n = sys.argv[1], int(sys.argv[2])
+with open(corpus, encoding="utf-8") as fh:
+    recs = [json.loads(line) for line, _ in zip(fh, range(n))]
+papers = [Paper(id=f"scifact:{r['_id']}", source="beir", title=r["title"], abstract=r["text"]) for r in recs]
+with tempfile.TemporaryDirectory() as tmp:
+    lib = Library.open(Path(tmp) / "db")
+    lib.embedder.encode_documents([p.title for p in papers[:64]])
+    t0, c0 = time.perf_counter(), time.process_time()
+    lib.ingest_papers(papers)
+    print(json.dumps({"seconds": time.perf_counter() - t0, "cpu": time.process_time() - c0}))
+"""
+
+
+def baseline_ingest(src: Path, corpus: Path, n: int) -> dict[str, float]:
+    """Seconds (wall, CPU) of :data:`BASELINE_INGEST` in the tree ``src``."""
+    import os
+    import subprocess
+
+    env = {**os.environ, "PYTHONPATH": str(src.resolve())}
+    r = subprocess.run([sys.executable, "-c", BASELINE_INGEST, str(corpus), str(n)], env=env, cwd=src,
+                       capture_output=True, text=True, timeout=7200)
+    if r.returncode:
+        raise SystemExit(f"the baseline ingest failed: {r.stderr[-1500:]}")
+    return json.loads(r.stdout.strip().splitlines()[-1])
+
+
+def bench_endtoend(emb: Any, papers: list[Paper], repeats: int, baseline: tuple[Path, Path] | None = None) -> dict[str, Any]:
+    """Whole ingests of ``papers`` and plain encodes of their texts, alternating (best of ``repeats``);
+    with ``baseline`` (tree, corpus), whole ingests by that tree too."""
     from sentence_transformers import SentenceTransformer
 
     from zsearch.embedding.profiles import bundled_model_path
@@ -262,8 +302,10 @@ def bench_endtoend(emb: Any, papers: list[Paper], repeats: int) -> dict[str, Any
     emb.encode_documents(texts[:64])
     wall: dict[str, list[float]] = {"plain": [], "ingest": []}
     cpu: dict[str, list[float]] = {"plain": [], "ingest": []}
-    sizes, pruned = [], []
+    sizes, pruned, base = [], [], []
     for _ in range(repeats):
+        if baseline:
+            base.append(baseline_ingest(baseline[0], baseline[1], len(papers)))
         t0, c0 = time.perf_counter(), time.process_time()
         plain.encode(texts)
         wall["plain"].append(time.perf_counter() - t0)
@@ -281,7 +323,12 @@ def bench_endtoend(emb: Any, papers: list[Paper], repeats: int) -> dict[str, Any
             lib.store.maintain(0, timedelta(0))  # what pruning leaves once the versions pass the 1-hour floor
             pruned.append(du(Path(tmp) / "db"))
     n = len(papers)
-    return {"papers": n, "late_sentences": bool(emb.late_sentences),
+    extra: dict[str, Any] = {}
+    if base:
+        best = min(b["seconds"] for b in base)
+        extra = {"baseline_papers_per_s": n / best, "ratio_to_baseline": best / min(wall["ingest"]),
+                 "ratio_to_baseline_cpu": min(b["cpu"] for b in base) / min(cpu["ingest"]), "baseline_runs": base}
+    return {**extra, "papers": n, "late_sentences": bool(emb.late_sentences),
             "plain_texts_per_s": n / min(wall["plain"]), "ingest_papers_per_s": n / min(wall["ingest"]),
             "ratio": min(wall["plain"]) / min(wall["ingest"]), "ratio_cpu": min(cpu["plain"]) / min(cpu["ingest"]),
             "bytes_per_paper": min(sizes) / n, "bytes_per_paper_pruned": min(pruned) / n, "runs": wall, "cpu_runs": cpu}
@@ -300,6 +347,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", action="store_true", help="print the figures as JSON")
     ap.add_argument("--stages", default=",".join(STAGES), help=f"comma-separated subset of {','.join(STAGES)}")
     ap.add_argument("--engine", default=None, help="auto (default), torch, onnx or onnx-int8 (zsearch.embedding.engine)")
+    ap.add_argument("--baseline-src", type=Path, default=None,
+                    help="endtoend: also time a whole ingest by this zsearch tree (e.g. a worktree of 8671859)")
     ap.add_argument("--ocr", action="store_true", help="also measure OCR pages/s (needs Tesseract)")
     ap.add_argument("--ocr-pages", type=int, default=12, help="pages of the shared papers rendered to images for --ocr")
     args = ap.parse_args(argv)
@@ -366,7 +415,8 @@ def main(argv: list[str] | None = None) -> int:
 
         if "endtoend" in stages:
             log(f"{len(papers)} SciFact abstracts: whole ingest vs plain encode, {args.repeats} run(s) each")
-            results["endtoend"] = bench_endtoend(emb, papers, args.repeats)
+            results["endtoend"] = bench_endtoend(emb, papers, args.repeats,
+                                                 (args.baseline_src, corpus) if args.baseline_src else None)
             results["rss_mb"]["after_endtoend"] = peak_rss_mb()
 
         if "sentences" in stages:
@@ -449,6 +499,11 @@ def print_table(r: dict[str, Any]) -> None:
                      f"{ee['bytes_per_paper_pruned'] / 1024:.2f} KB with old versions pruned",
                      f"{ee['ingest_papers_per_s']:.1f} papers/s vs plain {ee['plain_texts_per_s']:.1f} texts/s",
                      f"ratio {ee['ratio']:.2f}x, by CPU time {ee['ratio_cpu']:.2f}x"))
+        if "ratio_to_baseline" in ee:
+            rows.append(("ingest vs --baseline-src", "the same whole ingest by the baseline tree, same run",
+                         f"{ee['ingest_papers_per_s']:.1f} vs {ee['baseline_papers_per_s']:.1f} papers/s",
+                         f"{ee['ratio_to_baseline']:.2f}x its rate, by CPU time {ee['ratio_to_baseline_cpu']:.2f}x "
+                         "(issue 14's fallback: >= 2.0x)"))
     if "sentences" in r:
         se = r["sentences"]
         rows.append(
