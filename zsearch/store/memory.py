@@ -226,7 +226,7 @@ class WarmIndex:
             a, b = self.text_offsets[pos[i]], self.text_offsets[pos[i] + 1]
             if b > a:
                 return self.texts[int(a) + j].as_py() if j < b - a else None
-            if not counts[i] or self.sentences[pos[i]].as_py() is None:
+            if not counts[i]:  # no vectors (texts and vectors are null together), so no texts
                 return None
             if i not in resplit_texts:  # dropped at write (schema.pack_sentences): re-split, once
                 hit = self.hit_rows([self.ids[pos[i]]]).get(self.ids[pos[i]], {})

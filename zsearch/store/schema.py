@@ -298,10 +298,12 @@ def paper_row(p: Paper, *, vector: np.ndarray, token_count: int, n_chunks: int, 
 
 
 def paper_row_keeping(p: Paper, old: dict[str, Any]) -> dict[str, Any]:
-    """``p`` as a row that keeps the stored row's vectors (its text did not change)."""
+    """``p`` as a row that keeps the stored row's vectors (its text did not change).
+
+    ``old`` as the Store's reads return it: sentence texts already unpacked (:func:`unpack_rows`).
+    """
     return paper_row(p, vector=np.asarray(old["vector"]), token_count=old.get("token_count") or 0,
-                     n_chunks=old.get("n_chunks") or 0, added=old["added"],
-                     sentences=unpack_sentences(dict(old)).get("sentences"),
+                     n_chunks=old.get("n_chunks") or 0, added=old["added"], sentences=old.get("sentences"),
                      sentence_vectors=stored_sentence_vectors(old))
 
 
