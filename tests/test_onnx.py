@@ -25,6 +25,7 @@ from zsearch.embedding.engine import choose_engine, gpu_visible
 from zsearch.embedding.onnx_export import sha256_file
 from zsearch.embedding.profiles import PROFILES, bundled_model_path
 from zsearch.errors import UsageError
+from zsearch.papers.sentences import paper_sentences
 
 # Vectors of the two engines must agree this closely (issue 14) for a database to serve both.
 MIN_COSINE = 0.9999
@@ -94,6 +95,47 @@ def test_int8_engine_is_close_to_fp32(onnx_minilm, shared_cache, monkeypatch) ->
     assert cos.min() > 0.97 and cos.mean() > 0.985
 
 
+def test_the_sentence_pass_runs_on_the_int8_graph(onnx_minilm, shared_cache, monkeypatch) -> None:
+    """Papers, passages and queries stay fp32; an ingest's sentence vectors come from the int8 graph
+    (SciFact train nDCG@10 0.7493 against 0.7497, docs/benchmarks.md), unless the user says same."""
+    monkeypatch.setenv("ZSEARCH_CACHE_DIR", str(shared_cache))
+    monkeypatch.delenv("ZSEARCH_SENTENCE_ENGINE", raising=False)
+    int8 = load_embedder("minilm", device="cpu", engine="onnx-int8")
+    sentences = [s for t in scifact_sample(6) for s in paper_sentences("", t)]
+    assert len(sentences) > 30
+    fp32 = onnx_minilm.encode_documents(sentences)
+    got = onnx_minilm.encode_sentences(sentences)
+    assert (onnx_minilm.engine, onnx_minilm.sentence_engine, int8.sentence_engine) == ("onnx", "onnx-int8", "onnx-int8")
+    assert cosines(got, int8.encode_documents(sentences)).min() >= 0.99999  # the int8 graph's vectors
+    cos = cosines(got, fp32)
+    assert cos.min() > 0.95 and cos.mean() > 0.98 and cos.max() < 0.99999  # close to fp32, not fp32
+    monkeypatch.setenv("ZSEARCH_SENTENCE_ENGINE", "same")
+    assert onnx_minilm.sentence_engine == "onnx"
+    assert cosines(onnx_minilm.encode_sentences(sentences), fp32).min() >= 0.99999
+    monkeypatch.setenv("ZSEARCH_SENTENCE_ENGINE", "fast")
+    with pytest.raises(UsageError, match="use int8 or same"):
+        onnx_minilm.encode_sentences(sentences)
+
+
+def test_without_the_int8_graph_sentences_run_on_fp32_with_one_warning(onnx_minilm, shared_cache, tmp_path,
+                                                                       monkeypatch, caplog) -> None:
+    cache = tmp_path / "cache"
+    shutil.copytree(shared_cache / "onnx", cache / "onnx", ignore=shutil.ignore_patterns("int8.onnx*"))
+    folder = next((cache / "onnx").glob("*/fp32.onnx")).parent
+    (folder / "int8.onnx").mkdir()  # where the int8 graph would be written: it cannot be
+    monkeypatch.setenv("ZSEARCH_CACHE_DIR", str(cache))
+    monkeypatch.delenv("ZSEARCH_SENTENCE_ENGINE", raising=False)
+    emb = load_embedder("minilm", device="cpu", engine="onnx")
+    sentences = paper_sentences("", scifact_sample(1)[0])
+    with caplog.at_level(logging.WARNING, logger="zsearch.embedding"):
+        got = emb.encode_sentences(sentences)
+        emb.encode_sentences(sentences)  # told once, not per call
+    warned = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(warned) == 1 and "\n" not in warned[0] and "sentences run on onnx" in warned[0], warned
+    assert cosines(got, onnx_minilm.encode_documents(sentences)).min() >= 0.99999
+    assert (folder / "int8.onnx").is_dir() and (folder / "fp32.onnx").is_file()
+
+
 # -- the cache ---------------------------------------------------------------------------------
 
 
@@ -108,6 +150,7 @@ def test_a_truncated_onnx_file_is_exported_again_and_the_user_told(onnx_minilm, 
     code, out, err = run_cli(["models", "prepare"], capsys)
     assert code == 0, err
     assert out.strip() == str(onnx_file)
+    assert "int8 graph its sentence pass runs on" in err and (onnx_file.parent / "int8.onnx").is_file()
     told = [ln for ln in err.splitlines() if "corrupt or truncated" in ln]
     assert len(told) == 1 and str(onnx_file) in told[0] and "exporting it again" in told[0]
     side = json.loads(onnx_file.with_name("fp32.onnx.json").read_text())

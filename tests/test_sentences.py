@@ -92,9 +92,11 @@ def test_ingest_stores_one_vector_per_title_and_abstract_sentence(sdb) -> None: 
         r = rows[p.id]
         assert r["sentences"] == paper_sentences(p.title, p.abstract)
         assert len(r["sentence_vectors"]) == len(r["sentences"]) >= 2
-    # the stored vectors are the model's vectors of those sentences
+    # the stored vectors are the sentence pass's vectors of those sentences (on ONNX the int8 graph,
+    # whose dynamic activation scales depend on the batch: so the same 40 papers' sentences again)
     p = papers[0]
-    want = lib.embedder.encode_documents(rows[p.id]["sentences"])
+    every = [paper_sentences(q.title, q.abstract) for q in papers]
+    want = lib.embedder.encode_sentences([t for ss in every for t in ss])[: len(every[0])]
     # stored as int8 with a scale each (schema 4); read back as search reads them, at unit length
     got = lib.store.vectors_and_sentences([p.id])[p.id][1]
     assert float(np.min(np.sum(want * got, axis=1))) > 0.9999
@@ -148,7 +150,9 @@ def test_search_names_the_best_sentence_and_mixes_it_in(sdb) -> None:  # type: i
     hits = lib.search(sent, k=5)
     top = hits[0]
     assert top.id == target.id and top.sentence == sent
-    assert top.scores["sentence"] == pytest.approx(1.0, abs=1e-4)
+    # the query is the sentence itself: 1.0 but for the int8 graph the sentence pass runs on
+    # (cosine to fp32 min 0.95, mean 0.99: tests/test_onnx.py)
+    assert top.scores["sentence"] == pytest.approx(1.0, abs=0.03)
     # dense = 0.5 * paper + 0.5 * sentence (DEFAULT_CONFIG.sentence_weight)
     assert top.scores["dense"] == pytest.approx(0.5 * top.scores["paper"] + 0.5 * top.scores["sentence"], abs=1e-5)
     assert top.scores["sentence"] > top.scores["paper"]

@@ -95,13 +95,16 @@ def prepare(
 
     The file is exported once into the user cache ($ZSEARCH_CACHE_DIR, else the platform's
     cache dir), in a folder named by the hash of the model's weights; a corrupt file is
-    exported again. Without it, the first search or ingest on the CPU exports it.
+    exported again. Without it, the first search or ingest on the CPU exports it. With
+    --engine onnx it also makes the int8 graph an ingest's sentence pass runs on
+    (ZSEARCH_SENTENCE_ENGINE=same: the fp32 graph runs them too).
 
     Example: zsearch models prepare --engine onnx-int8
     """
     import json
     import time
 
+    from zsearch.embedding.embedder import sentence_engine_for
     from zsearch.embedding.onnx_export import prepared_model, read_spec
     from zsearch.embedding.profiles import resolve_profile
     from zsearch.embedding.weights import locate_or_download
@@ -114,15 +117,21 @@ def prepare(
     src = locate_or_download(profile)
     read_spec(src)  # a model the engine does not run: one clear error before any work
     t0 = time.perf_counter()
-    path = prepared_model(src, int8=engine == "onnx-int8", verify="full", notify=lambda m: err.print(plain(m), soft_wrap=True))
-    info = {"model": profile.model_id, "engine": engine, "path": str(path), "bytes": path.stat().st_size,
-            "seconds": round(time.perf_counter() - t0, 2)}
+    def notify(m: str) -> None:
+        err.print(plain(m), soft_wrap=True)
+
+    path = prepared_model(src, int8=engine == "onnx-int8", verify="full", notify=notify)
+    info = {"model": profile.model_id, "engine": engine, "path": str(path), "bytes": path.stat().st_size}
+    if sentence_engine_for(engine) != engine:  # the graph an ingest's sentence pass runs on
+        info["sentence_path"] = str(prepared_model(src, int8=True, verify="full", notify=notify))
+    info["seconds"] = round(time.perf_counter() - t0, 2)
     if fmt == "json":
         sys.stdout.write(json.dumps(info, indent=2) + "\n")
         return
     sys.stdout.write(f"{path}\n")
-    err.print(plain(f"{profile.model_id} ({engine}, {info['bytes'] / 1e6:.1f} MB) is ready; "
-                    f"checked in {info['seconds']:.1f}s"))
+    also = f", and the int8 graph its sentence pass runs on ({info['sentence_path']})" if "sentence_path" in info else ""
+    err.print(plain(f"{profile.model_id} ({engine}, {info['bytes'] / 1e6:.1f} MB) is ready{also}; "
+                    f"checked in {info['seconds']:.1f}s"), soft_wrap=True)
 
 
 @app.command("reembed")

@@ -31,6 +31,10 @@ from zsearch.embedding.tokens import choose_prompts
 # 24-27 / 25-26 / 27-30 / 25-29 s for the abstracts. Smaller batches keep a layer's
 # activations in cache; torch's sweep chose 4k (batching.DEFAULT_TOKEN_BUDGET).
 ONNX_TOKEN_BUDGET = 1024
+# The int8 graph's: the 2,831 sentences of the first 300 SciFact abstracts took 18.1-18.5 /
+# 15.9-16.5 / 18.2-18.3 / 18.4-20.1 / 21.4-25.2 s at 256 / 512 / 1024 / 2048 / 4096 tokens, the
+# 300 abstracts 11.6-12.3 s at 512 and 11.5-11.9 s at 1024 (/work/scratch/lead16/budget8.py).
+ONNX_INT8_TOKEN_BUDGET = 512
 
 
 class FastTokenizer:
@@ -119,6 +123,7 @@ class OnnxRunner:
         self.spec = spec
         self.onnx_path = onnx_path
         self.int8 = int8
+        self._threads = threads
         self.session = make_session(onnx_path, threads)
         self.input_names = [i.name for i in self.session.get_inputs()]
         self.tokenizer = FastTokenizer(spec, self.input_names)
@@ -141,9 +146,18 @@ class OnnxRunner:
         spec = read_spec(path)
         return cls(spec, prepared_model(path, int8=int8, root=root), int8=int8)
 
+    def sibling(self, *, int8: bool) -> OnnxRunner:
+        """The same model in the other precision, from the same cache (exported there if needed).
+
+        Raises :class:`~zsearch.embedding.onnx_export.OnnxUnavailable` as :meth:`load` does.
+        """
+        root = self.onnx_path.parent.parent  # <root>/<source hash>/fp32.onnx
+        path = prepared_model(self.spec.model_dir, int8=int8, root=root)
+        return OnnxRunner(self.spec, path, threads=self._threads, int8=int8)
+
     # -- what the embedder asks ----------------------------------------------------------
     def default_token_budget(self) -> int:
-        return ONNX_TOKEN_BUDGET
+        return ONNX_INT8_TOKEN_BUDGET if self.int8 else ONNX_TOKEN_BUDGET
 
     @property
     def exact_length_from(self) -> int | None:

@@ -8,8 +8,8 @@ embedded), with the windows themselves cut by the embedder's tokenizer
 * A longer one gets a paper vector — its title+abstract with a short-context model, or its
   text up to the context with a long-context one — and overlapping windows over its whole
   text as passages, so nothing past the context is lost (docs/long-papers.md).
-* With a short-context model each paper also gets a vector per title/abstract sentence,
-  encoded in the same batches; a paper of title and abstract only whose sentences each fit
+* With a short-context model each paper also gets a vector per title/abstract sentence
+  (``Embedder.encode_sentences``: the int8 graph on the ONNX engine); a paper of title and abstract only whose sentences each fit
   the model needs no passages: its sentences cover it.
 """
 
@@ -36,6 +36,7 @@ class Encoder(Protocol):
     def count_tokens(self, texts: list[str]) -> list[int]: ...
     def windows(self, text: str) -> list[str]: ...
     def encode_documents(self, texts: list[str]) -> np.ndarray: ...
+    def encode_sentences(self, texts: list[str]) -> np.ndarray: ...
     def encode_late(self, docs: list[str], sentences: list[list[str]]) -> list[tuple[np.ndarray, np.ndarray, int] | None]: ...
 
 
@@ -60,7 +61,7 @@ def embed_papers(emb: Encoder, papers: list[Paper], old_rows: dict[str, Any],
     for i, n in zip(rest, emb.count_tokens([docs[i] for i in rest])):
         counts[i] = n
     texts: list[str] = []
-    owner: list[tuple[int, str, int]] = []  # (paper index, "paper" | "window" | "sentence", n)
+    owner: list[tuple[int, str, int]] = []  # (paper index, "paper" | "window", n)
     for i in rest:
         p, n = papers[i], counts[i]
         if n <= emb.doc_token_limit:
@@ -74,20 +75,17 @@ def embed_papers(emb: Encoder, papers: list[Paper], old_rows: dict[str, Any],
         for j, w in enumerate(emb.windows(docs[i])):
             texts.append(w)
             owner.append((i, "window", j))
-    for i in rest:
-        texts.extend(sentences[i])
-        owner.extend((i, "sentence", j) for j in range(len(sentences[i])))
     vecs = emb.encode_documents(texts) if texts else np.zeros((0, emb.dim), np.float32)
     chunk_rows: list[dict[str, Any]] = []
     n_chunks = [0] * len(papers)
     for (i, kind, j), v, t in zip(owner, vecs, texts):
         if kind == "paper":
             paper_vec[i] = v
-        elif kind == "sentence":
-            sentence_vecs[i].append(v)
         else:
             chunk_rows.append(passage_row(papers[i], j, t, v))
             n_chunks[i] += 1
+    for i, svecs in zip(rest, encode_sentence_lists(emb, [sentences[i] for i in rest])):
+        sentence_vecs[i] = svecs
     rows = []
     for i, p in enumerate(papers):
         old = old_rows.get(target_of.get(p.id) or "")
@@ -137,11 +135,17 @@ def sentence_rows(emb: Encoder, papers: dict[str, Paper]) -> dict[str, tuple[lis
                        [sents[pid] for pid in ids])
     out = {ids[i]: (sents[ids[i]], list(got[1])) for i, got in late.items()}
     rest = [pid for pid in papers if pid not in out]
-    flat = [t for pid in rest for t in sents[pid]]
-    vecs = emb.encode_documents(flat) if flat else np.zeros((0, emb.dim), np.float32)
-    at = 0
-    for pid in rest:
-        n = len(sents[pid])
-        out[pid] = (sents[pid], list(vecs[at : at + n]))
-        at += n
+    for pid, svecs in zip(rest, encode_sentence_lists(emb, [sents[pid] for pid in rest])):
+        out[pid] = (sents[pid], svecs)
     return {pid: out[pid] for pid in papers}
+
+
+def encode_sentence_lists(emb: Encoder, lists: list[list[str]]) -> list[list[np.ndarray]]:
+    """Each list's sentence vectors, from one sentence pass over all of them (``Embedder.encode_sentences``)."""
+    flat = [t for ss in lists for t in ss]
+    vecs = emb.encode_sentences(flat) if flat else np.zeros((0, emb.dim), np.float32)
+    out, at = [], 0
+    for ss in lists:
+        out.append(list(vecs[at : at + len(ss)]))
+        at += len(ss)
+    return out
