@@ -9,8 +9,8 @@ embedded), with the windows themselves cut by the embedder's tokenizer
   text up to the context with a long-context one — and overlapping windows over its whole
   text as passages, so nothing past the context is lost (docs/long-papers.md).
 * With a short-context model each paper also gets a vector per title/abstract sentence
-  (``Embedder.encode_sentences``: the int8 graph on the ONNX engine); a paper of title and abstract only whose sentences each fit
-  the model needs no passages: its sentences cover it.
+  (``Embedder.encode_sentences``: the int8 graph on the ONNX engine); a paper of title and
+  abstract only whose sentences each fit the model needs no passages: its sentences cover it.
 """
 
 from __future__ import annotations
