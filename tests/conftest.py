@@ -6,6 +6,7 @@ import json
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 DATA = Path(__file__).parent / "data"
@@ -73,6 +74,11 @@ def scifact_papers(n: int, start: int = 0, *, years: bool = False) -> list:
     return [Paper(id=f"beir:scifact:{rec['_id']}", source="beir", title=rec["title"], abstract=rec["text"],
                   year=2000 + (start + i) % 20 if years else None)
             for i, rec in enumerate(scifact_records(n, start))]
+
+
+def unit(x: np.ndarray) -> np.ndarray:
+    """``x``'s rows (or ``x`` itself) at unit length."""
+    return x / np.linalg.norm(x, axis=-1, keepdims=True)
 
 
 def run_cli(args: list[str], capsys) -> tuple[int, str, str]:

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests.conftest import unit
 from zsearch.errors import UsageError
 from zsearch.review.cluster import (
     auto_k_range,
@@ -353,25 +354,21 @@ def test_smoothing_keeps_unit_length_and_pulls_a_blob_together():
     assert within(y) > within(prepare_vectors(x, "centered"))
 
 
-def _unit(v):
-    return v / np.linalg.norm(v, axis=-1, keepdims=True)
-
-
 def test_text_smoothing_takes_the_neighbour_the_words_point_to():
     # Ten papers; paper 0's embedding is nearest paper 1's, but paper 0 shares two rare terms
     # with paper 2 only. With one neighbour (10 // 5 = 2 allowed, 1 asked) and one step,
     # y0 = unit(0.5 * c0 + c2): the TF-IDF part (weight 0.65) outvotes the embedding (0.35).
     rng = np.random.default_rng(0)
-    x = _unit(rng.standard_normal((10, 8)))
-    x[1] = _unit(x[0] + 0.05 * rng.standard_normal(8))
+    x = unit(rng.standard_normal((10, 8)))
+    x[1] = unit(x[0] + 0.05 * rng.standard_normal(8))
     texts = ["symplectic kahler"] + [f"topic{i} common{i} topic{i}x" for i in range(1, 10)]
     texts[2] = "symplectic kahler quiver"
     texts[3] = "quiver topic3 common3"
     got = text_smooth_vectors(x, texts, 1, 1)
-    c = _unit(x - x.mean(axis=0))
-    assert np.allclose(got[0], _unit(0.5 * c[0] + c[2]))
+    c = unit(x - x.mean(axis=0))
+    assert np.allclose(got[0], unit(0.5 * c[0] + c[2]))
     # the embedding alone (dense weight 1) picks paper 1
-    assert np.allclose(text_smooth_vectors(x, texts, 1, 1, dense_weight=1.0)[0], _unit(0.5 * c[0] + c[1]))
+    assert np.allclose(text_smooth_vectors(x, texts, 1, 1, dense_weight=1.0)[0], unit(0.5 * c[0] + c[1]))
     assert np.allclose(np.linalg.norm(got, axis=1), 1.0)
 
 
@@ -380,13 +377,13 @@ def test_text_smoothing_weights_neighbours_by_their_similarity():
     x, _ = blobs(2, 10, spread=0.3, seed=2)
     texts = [f"w{i % 4} v{i % 3} u{i % 5}" for i in range(len(x))]
     got = text_smooth_vectors(x, texts, 2, 1)
-    c = _unit(x - x.mean(axis=0))
+    c = unit(x - x.mean(axis=0))
     tf = text_tfidf(texts).toarray()
     sim = 0.35 * (c @ c.T) + 0.65 * (tf @ tf.T)
     np.fill_diagonal(sim, -np.inf)
     a, b = np.argsort(-sim[0], kind="stable")[:2]
     w = np.array([sim[0, a], sim[0, b]])
-    assert np.allclose(got[0], _unit(0.5 * c[0] + (w[0] * c[a] + w[1] * c[b]) / w.sum()))
+    assert np.allclose(got[0], unit(0.5 * c[0] + (w[0] * c[a] + w[1] * c[b]) / w.sum()))
 
 
 def test_text_smoothing_without_shared_words_is_dense_smoothing():

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tests.conftest import scifact_papers, scifact_sample
+from tests.conftest import scifact_papers, scifact_sample, unit
 from zsearch.embedding.embedder import Embedder, load_embedder
 from zsearch.papers.sentences import paper_sentences
 
@@ -23,10 +23,6 @@ def minilm() -> Embedder:
 def docs_and_sentences(n: int) -> tuple[list[str], list[list[str]]]:
     papers = scifact_papers(n)
     return [p.document_text for p in papers], [paper_sentences(p.title, p.abstract) for p in papers]
-
-
-def unit(x: np.ndarray) -> np.ndarray:
-    return x / np.linalg.norm(x, axis=-1, keepdims=True)
 
 
 def test_each_span_holds_exactly_its_sentence_tokens(minilm) -> None:

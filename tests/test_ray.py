@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 from test_refresh import one_model  # noqa: F401  (fixture: the real model, loaded once, in the driver)
 
-from tests.conftest import run_cli
+from tests.conftest import run_cli, unit
 from zsearch.store.schema import stored_sentence_vectors
 
 ray = pytest.importorskip("ray", reason="the Ray tests need ray (pip install -e '.[test]')")
@@ -82,10 +82,6 @@ def assert_same_rows(a: Path, b: Path) -> None:
                     assert x.shape == y.shape and np.allclose(x, y, atol=1e-4), (pid, col)
                 else:
                     assert value == other[col], (pid, col)
-
-
-def unit(x: np.ndarray) -> np.ndarray:
-    return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
 
 
 def descends_from_us(pid: int) -> bool:
