@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from zsearch.faults import fault_point
 from zsearch.store.schema import fit_sentence_columns, pack_sentences
 from zsearch.store.sql import IN_LIST_SIZE, sql_in, sql_str
 
@@ -20,26 +21,6 @@ from zsearch.store.sql import IN_LIST_SIZE, sql_in, sql_str
 COMMIT_JOURNAL = "commit-journal.json"
 # The journal's mark for a paper being deleted (instead of the content hash being committed).
 DELETED = "deleted"
-
-
-def fault_point(point: str) -> None:
-    """Fault injection for the crash tests (tests/test_crash.py), off unless asked for.
-
-    ``ZSEARCH_KILL_AT=POINT:N`` makes the process SIGKILL itself the N-th time it reaches
-    ``POINT`` (a step of :func:`commit` or :meth:`Store.delete`), so a test can kill a real
-    writer between any two LanceDB commits. Unset, this is one environment lookup per commit.
-    """
-    spec = os.environ.get("ZSEARCH_KILL_AT")
-    if not spec or not spec.startswith(point + ":"):
-        return
-    _FAULT_HITS[point] = _FAULT_HITS.get(point, 0) + 1
-    if _FAULT_HITS[point] == int(spec.rsplit(":", 1)[1]):
-        import signal
-
-        os.kill(os.getpid(), signal.SIGKILL)
-
-
-_FAULT_HITS: dict[str, int] = {}
 
 
 def commit(papers: Any, chunks: Any, paper_rows: list[dict[str, Any]], chunk_rows: list[dict[str, Any]],

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from zsearch.errors import NotFound, RecordError
+from zsearch.faults import fault_point
 from zsearch.papers.identity import canonical_id
 from zsearch.papers.model import Paper, Unchanged
 from zsearch.sources.pdf.layout import read_layout
@@ -151,7 +152,7 @@ def _prepare(p: Path, unchanged: Callable[[str, str], bool] | None) -> list[Pape
 
 def _parse(path: Path, data: bytes, ocr: bool) -> list[Paper | RecordError | Unchanged]:
     """One file's items: its page warnings then its paper, or one RecordError (runs in a worker)."""
-    _fault_point(path)
+    fault_point("pdf-parse", name=path.name, worker_only=True)  # tests/test_pdf.py
     try:
         warnings: list[RecordError] = []
         paper = read_pdf(path, data, ocr=ocr, warnings=warnings)
@@ -167,18 +168,6 @@ def _in_process(jobs: Iterable[Any], ocr: bool) -> Iterator[Paper | RecordError 
     """Each job's items, parsed here, one file after the other."""
     for job in jobs:
         yield from (job if isinstance(job, list) else _parse(*job, ocr))
-
-
-def _fault_point(path: Path) -> None:
-    """Fault injection for tests/test_pdf.py, off unless asked: ``ZSEARCH_KILL_AT=pdf-parse:NAME``
-    makes a parser *worker* SIGKILL itself on the file named NAME (a crash in the PDF library)."""
-    spec = os.environ.get("ZSEARCH_KILL_AT", "")
-    if spec == f"pdf-parse:{path.name}":
-        import multiprocessing
-        import signal
-
-        if multiprocessing.parent_process() is not None:
-            os.kill(os.getpid(), signal.SIGKILL)
 
 
 def _parse_in_pool(jobs: Iterator[Any], n: int, ocr: bool) -> Iterator[Paper | RecordError | Unchanged]:
