@@ -343,12 +343,13 @@ def tokens_read(emb: Any, plain: Any, papers: list[Paper], texts: list[str]) -> 
     """
     from zsearch.papers.sentences import paper_sentences
 
-    sentences = [s for p in papers for s in paper_sentences(p.title, p.abstract, p.full_text)]
+    separate = emb.sentence_vectors and not emb.late_sentences  # late pooling reads no sentence on its own
+    sentences = [s for p in papers for s in paper_sentences(p.title, p.abstract, p.full_text)] if separate else []
     cut = {"truncation": True, "max_length": plain.max_seq_length}
     plain_n = sum(len(x) for x in plain.tokenizer(texts, **cut)["input_ids"])
     paper_n = sum(len(x) for x in emb.token_ids(texts))
-    sent_n = sum(len(x) for x in emb.token_ids(sentences)) if emb.sentence_vectors and not emb.late_sentences else 0
-    return {"plain": plain_n, "paper_pass": paper_n, "sentence_pass": sent_n, "sentences": len(sentences) if sent_n else 0}
+    sent_n = sum(len(x) for x in emb.token_ids(sentences)) if sentences else 0
+    return {"plain": plain_n, "paper_pass": paper_n, "sentence_pass": sent_n, "sentences": len(sentences)}
 
 
 def du(path: Path) -> int:

@@ -125,7 +125,7 @@ class Embedder:
             load_projection(model_path, self.model_id, self.native_dim, self.dim) if method == "projection" else None
         )
         self._fixed_budget = token_budget  # the caller's, else each runner's own default
-        self.budget = Budget(int(token_budget or runner.default_token_budget()), runner.exact_length_from)
+        self.budget = self._budget_for(runner)
         self.prompts = dict(runner.prompts)
         self.suffix_text = self.tokenizer.decode(runner.suffix_ids) if runner.suffix_ids else ""
         self.tokens = Tokens(self.tokenizer, self.prompts, runner.suffix_ids, self.max_tokens)
@@ -252,8 +252,7 @@ class Embedder:
         if self._sentence_runner is None:
             try:
                 self._sentence_runner = self.runner.sibling(int8=True)  # type: ignore[attr-defined]
-                run = self._sentence_runner
-                self._sentence_budget = Budget(int(self._fixed_budget or run.default_token_budget()), run.exact_length_from)
+                self._sentence_budget = self._budget_for(self._sentence_runner)
             except OnnxUnavailable as exc:
                 log.warning("the int8 sentence graph cannot be had (%s); sentences run on %s", exc, self.engine)
                 self._sentence_runner = self.runner
@@ -311,6 +310,10 @@ class Embedder:
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
         """Normalised float32 vectors of queries (the model's query prompt applied)."""
         return self._encode(texts, "query", None)[0]
+
+    def _budget_for(self, runner: Runner) -> Budget:
+        """A fresh batch budget for ``runner``: the caller's token budget, else the runner's default."""
+        return Budget(int(self._fixed_budget or runner.default_token_budget()), runner.exact_length_from)
 
     def _encode(
         self, texts: Sequence[str], kind: str, progress: Callable[[int, int], None] | None,
